@@ -1,0 +1,49 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from kizuna.core.models import Role, User
+from kizuna.core.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):  # type: ignore[no-untyped-def]
+    # Tests read English strings unless they ask for Japanese; the product default stays ja.
+    settings.LANGUAGE_CODE = "en"
+
+
+def _client_for(role: str) -> tuple[Client, User]:
+    user = UserFactory(role=role)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+@pytest.fixture
+def admin_client_user(db) -> tuple[Client, User]:  # type: ignore[no-untyped-def]
+    return _client_for(Role.ADMIN)
+
+
+@pytest.fixture
+def manager_client(db) -> Client:  # type: ignore[no-untyped-def]
+    return _client_for(Role.MANAGER)[0]
+
+
+@pytest.fixture
+def csm(db) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(role=Role.CSM)
+
+
+@pytest.fixture
+def csm_client(csm: User) -> Client:
+    client = Client()
+    client.force_login(csm)
+    return client
+
+
+@pytest.fixture
+def viewer_client(db) -> Client:  # type: ignore[no-untyped-def]
+    return _client_for(Role.VIEWER)[0]

@@ -1,0 +1,382 @@
+"""Customer 360: accounts, their contacts, contracts, opportunities and touchpoints."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kizuna.customers import search
+from kizuna.customers.choices import (
+    Channel,
+    Currency,
+    CustomFieldType,
+    Industry,
+    LifecycleStage,
+    OpportunityKind,
+    OpportunityStage,
+    Rating,
+    Region,
+    SubscriptionStatus,
+    Tier,
+    TouchpointKind,
+)
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Account(TimestampedModel):
+    """A customer company. ARR, MRR, renewal date and tier are kept up to date from its
+    subscriptions by `services.refresh_rollups`, so lists can sort and filter on them cheaply.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    name_kana = models.CharField(_("kana reading"), max_length=200, blank=True)
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    industry = models.CharField(
+        _("industry"), max_length=32, choices=Industry.choices, default=Industry.OTHER
+    )
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    region = models.CharField(_("region"), max_length=32, choices=Region.choices, blank=True)
+    external_id = models.CharField(
+        _("CRM / external id"), max_length=100, unique=True, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner CSM"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    tier = models.CharField(
+        _("tier"), max_length=8, choices=Tier.choices, default=Tier.TECH_TOUCH, db_index=True
+    )
+    stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=16,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.ONBOARDING,
+        db_index=True,
+    )
+    custom_attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Maintained from subscriptions (see services.refresh_rollups).
+    arr = models.DecimalField(_("ARR"), default=Decimal(0), **MONEY)  # type: ignore[call-overload]
+    mrr = models.DecimalField(_("MRR"), default=Decimal(0), **MONEY)  # type: ignore[call-overload]
+    next_renewal_date = models.DateField(_("next renewal"), null=True, blank=True)
+    # Normalised name, kana, domain and external id for partial-match search (see search.py).
+    search_text = models.TextField(editable=False, default="")
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name_kana", "name", "id"]
+        indexes = [
+            models.Index(fields=["name_kana", "name", "id"], name="account_default_order"),
+            models.Index(fields=["-arr", "id"], name="account_arr"),
+            models.Index(fields=["next_renewal_date", "id"], name="account_renewal"),
+            models.Index(fields=["owner", "name_kana", "name", "id"], name="account_owner"),
+            models.Index(fields=["-updated_at", "id"], name="account_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:account", args=[self.pk])
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def build_search_text(self) -> str:
+        return search.search_text(self.name, self.name_kana, self.domain, self.external_id)
+
+
+class Contact(TimestampedModel):
+    """A person at a customer: an end user of the product, a champion, a decision maker."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    name_kana = models.CharField(_("kana reading"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(
+        _("phone"),
+        max_length=40,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9+()\- ]{6,40}$",
+                _("Enter a phone number using digits, spaces, +, - and parentheses."),
+            )
+        ],
+    )
+    title = models.CharField(_("title / role"), max_length=200, blank=True)
+    is_champion = models.BooleanField(_("champion"), default=False)
+    is_decision_maker = models.BooleanField(_("decision maker"), default=False)
+    external_id = models.CharField(
+        _("external id"), max_length=100, unique=True, null=True, blank=True
+    )
+    # The user id the customer's product sends with tracking calls (Segment `userId`).
+    product_user_id = models.CharField(
+        _("product user id"), max_length=200, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name_kana", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:contact", args=[self.pk])
+
+
+class Subscription(TimestampedModel):
+    """A contract: what the customer pays for, until when."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    product = models.CharField(_("product"), max_length=200)
+    plan = models.CharField(_("plan"), max_length=200, blank=True)
+    seats = models.PositiveIntegerField(_("seats"), default=1, validators=[MinValueValidator(1)])
+    mrr = models.DecimalField(  # type: ignore[call-overload]
+        _("MRR"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    )
+    arr = models.DecimalField(  # type: ignore[call-overload]
+        _("ARR"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.JPY
+    )
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end / renewal date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
+    )
+    auto_renew = models.BooleanField(_("auto-renew"), default=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.plan}".strip()
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+
+
+class Opportunity(TimestampedModel):
+    """A chance to grow or keep revenue: upsell, cross-sell or renewal."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="opportunities"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=16, choices=OpportunityKind.choices)
+    amount = models.DecimalField(  # type: ignore[call-overload]
+        _("amount"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.JPY
+    )
+    stage = models.CharField(
+        _("stage"),
+        max_length=16,
+        choices=OpportunityStage.choices,
+        default=OpportunityStage.QUALIFICATION,
+    )
+    close_date = models.DateField(_("close date"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=100, unique=True, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        ordering = ["close_date", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in (OpportunityStage.WON, OpportunityStage.LOST)
+
+
+class Touchpoint(TimestampedModel):
+    """A call, meeting, session, email, seminar, note or ticket with a customer, rated by the
+    CSM (very good / good / poor) — the qualitative signal health scores use later.
+    """
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    kind = models.CharField(_("type"), max_length=16, choices=TouchpointKind.choices)
+    occurred_at = models.DateTimeField(_("date"))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    contacts = models.ManyToManyField(
+        Contact, verbose_name=_("contacts"), blank=True, related_name="touchpoints"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            models.Index(fields=["-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class TierPolicy(models.Model):
+    """The ARR thresholds that put an account in a tier; one row, edited by managers.
+
+    An account with ARR ≥ `high_touch_min_arr` is high touch, ≥ `low_touch_min_arr` low touch,
+    otherwise tech touch.
+    """
+
+    high_touch_min_arr = models.DecimalField(  # type: ignore[call-overload]
+        _("high touch from ARR"), default=Decimal(6_000_000), **MONEY
+    )
+    low_touch_min_arr = models.DecimalField(  # type: ignore[call-overload]
+        _("low touch from ARR"), default=Decimal(1_200_000), **MONEY
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tier thresholds")
+        verbose_name_plural = _("tier thresholds")
+
+    def __str__(self) -> str:
+        return str(_("Tier thresholds"))
+
+    def clean(self) -> None:
+        if self.low_touch_min_arr is None or self.high_touch_min_arr is None:
+            return
+        if self.low_touch_min_arr < 0:
+            raise ValidationError({"low_touch_min_arr": _("A threshold cannot be negative.")})
+        if self.high_touch_min_arr <= self.low_touch_min_arr:
+            raise ValidationError(
+                {
+                    "high_touch_min_arr": _(
+                        "The high-touch threshold must be above the low-touch threshold."
+                    )
+                }
+            )
+
+    @classmethod
+    def current(cls) -> TierPolicy:
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+    def tier_for(self, arr: Decimal) -> str:
+        if arr >= self.high_touch_min_arr:
+            return Tier.HIGH_TOUCH
+        if arr >= self.low_touch_min_arr:
+            return Tier.LOW_TOUCH
+        return Tier.TECH_TOUCH
+
+
+KEY_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,49}$",
+    _("Use lower-case letters, digits and underscores, starting with a letter."),
+)
+
+
+class CustomFieldDefinition(models.Model):
+    """A field a manager adds to accounts. Values live in `Account.custom_attributes[key]`.
+
+    `choices` is a list of option strings for the choice type, e.g. ``["A", "B", "C"]``.
+    """
+
+    key = models.CharField(_("key"), max_length=50, unique=True, validators=[KEY_VALIDATOR])
+    label_ja = models.CharField(_("label (Japanese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    field_type = models.CharField(
+        _("type"), max_length=16, choices=CustomFieldType.choices, default=CustomFieldType.TEXT
+    )
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    filterable = models.BooleanField(_("filter in account list"), default=False)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.label_ja if (get_language() or "ja").startswith("ja") else self.label_en
+
+    def clean(self) -> None:
+        if not isinstance(self.choices, list) or not all(
+            isinstance(item, str) and item.strip() for item in self.choices
+        ):
+            raise ValidationError({"choices": _("Choices must be a list of non-empty texts.")})
+        self.choices = [item.strip() for item in self.choices]
+        if len(set(self.choices)) != len(self.choices):
+            raise ValidationError({"choices": _("Each choice may appear only once.")})
+        if self.field_type == CustomFieldType.CHOICE and not self.choices:
+            raise ValidationError({"choices": _("A choice field needs at least one choice.")})
+        if self.field_type != CustomFieldType.CHOICE and self.choices:
+            raise ValidationError({"choices": _("Only a choice field has choices.")})

@@ -1,0 +1,222 @@
+"""The write side of Customer 360 — the only module other apps import to change customers.
+
+Every change goes through here so that it is validated, audited in the same transaction, and
+followed by the rollups it affects (ARR, MRR, renewal date and tier of the account).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.forms import ModelForm
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kizuna.core import audit
+from kizuna.core.models import User
+from kizuna.customers.choices import LIVE_SUBSCRIPTION_STATUSES, CustomFieldType, Tier
+from kizuna.customers.models import (
+    Account,
+    CustomFieldDefinition,
+    Subscription,
+    TierPolicy,
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+@transaction.atomic
+def save_form(actor: User | None, form: ModelForm[M], before: audit.Snapshot | None) -> M:
+    """Save a validated model form and log it: a create when `before` is None, else an update.
+
+    `before` is the `audit.snapshot` of the instance taken before the form was bound.
+    """
+    instance = form.save()
+    if before is None:
+        audit.record_create(actor, instance)
+    else:
+        audit.record_update(actor, instance, before)
+    _after_change(instance)
+    return instance
+
+
+@transaction.atomic
+def delete(actor: User | None, instance: models.Model) -> None:
+    object_id = instance.pk
+    instance.delete()
+    audit.record_delete(actor, instance, object_id)
+    _after_change(instance)
+
+
+def _after_change(instance: models.Model) -> None:
+    if isinstance(instance, Subscription):
+        refresh_rollups([instance.account_id])
+
+
+def refresh_rollups(account_ids: Iterable[int] | None = None) -> int:
+    """Recompute ARR, MRR, next renewal date and tier from subscriptions, set-based.
+
+    One UPDATE over the given accounts (all accounts when None), whatever their number.
+    Only live subscriptions (trial, active) in the default currency count.
+    """
+    today = timezone.localdate()
+    live = Subscription.objects.filter(
+        account=OuterRef("pk"),
+        status__in=LIVE_SUBSCRIPTION_STATUSES,
+        currency=settings.DEFAULT_CURRENCY,
+    )
+
+    def total(field: str) -> Coalesce:
+        summed = live.order_by().values("account").annotate(total=Sum(field)).values("total")
+        return Coalesce(Subquery(summed), Value(Decimal(0)), output_field=models.DecimalField())
+
+    next_renewal = (
+        Subscription.objects.filter(
+            account=OuterRef("pk"),
+            status__in=LIVE_SUBSCRIPTION_STATUSES,
+            end_date__gte=today,
+        )
+        .order_by("end_date")
+        .values("end_date")[:1]
+    )
+    accounts = Account.objects.all()
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    updated = accounts.update(
+        arr=total("arr"), mrr=total("mrr"), next_renewal_date=Subquery(next_renewal)
+    )
+    apply_tiers(accounts)
+    return updated
+
+
+def tier_expression(policy: TierPolicy) -> Case:
+    return Case(
+        When(arr__gte=policy.high_touch_min_arr, then=Value(Tier.HIGH_TOUCH.value)),
+        When(arr__gte=policy.low_touch_min_arr, then=Value(Tier.LOW_TOUCH.value)),
+        default=Value(Tier.TECH_TOUCH.value),
+    )
+
+
+def apply_tiers(accounts: models.QuerySet[Account] | None = None) -> int:
+    """Set every account's tier from its ARR and the current thresholds, in one UPDATE."""
+    accounts = Account.objects.all() if accounts is None else accounts
+    return accounts.update(tier=tier_expression(TierPolicy.current()))
+
+
+@transaction.atomic
+def update_tier_policy(
+    actor: User | None, policy: TierPolicy, before: audit.Snapshot
+) -> TierPolicy:
+    policy.full_clean()
+    policy.save()
+    audit.record_update(actor, policy, before)
+    apply_tiers()
+    return policy
+
+
+def custom_field_definitions() -> list[CustomFieldDefinition]:
+    return list(CustomFieldDefinition.objects.all())
+
+
+def clean_custom_value(definition: CustomFieldDefinition, raw: Any) -> Any:
+    """Turn a submitted value into its stored JSON form, or raise ValidationError.
+
+    Stored forms: text → str, number → int or float, date → "YYYY-MM-DD", yes/no → bool,
+    choice → one of the definition's choices. Empty values are stored as absent.
+    """
+    if raw in (None, "", []):
+        if definition.required and definition.field_type != CustomFieldType.BOOLEAN:
+            raise ValidationError(_("This field is required."))
+        return None
+    kind = definition.field_type
+    if kind == CustomFieldType.TEXT:
+        return str(raw).strip()
+    if kind == CustomFieldType.NUMBER:
+        try:
+            number = Decimal(str(raw))
+        except ArithmeticError:
+            raise ValidationError(_("Enter a number.")) from None
+        if not number.is_finite():
+            raise ValidationError(_("Enter a number."))
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == CustomFieldType.DATE:
+        if isinstance(raw, datetime.date):
+            return raw.isoformat()
+        try:
+            return datetime.date.fromisoformat(str(raw)).isoformat()
+        except ValueError:
+            raise ValidationError(_("Enter a date as YYYY-MM-DD.")) from None
+    if kind == CustomFieldType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise ValidationError(_("Enter yes or no."))
+    if str(raw) not in definition.choices:
+        raise ValidationError(
+            _("“%(value)s” is not one of the choices.") % {"value": raw},
+        )
+    return str(raw)
+
+
+def clean_custom_attributes(
+    values: dict[str, Any], definitions: list[CustomFieldDefinition]
+) -> dict[str, Any]:
+    """Validate a whole `custom_attributes` dictionary against the definitions.
+
+    Raises one ValidationError whose dictionary names each offending key.
+    """
+    known = {definition.key: definition for definition in definitions}
+    errors: dict[str, list[str]] = {}
+    for key in values:
+        if key not in known:
+            errors[key] = [_("There is no custom field “%(key)s”.") % {"key": key}]
+    cleaned: dict[str, Any] = {}
+    for key, definition in known.items():
+        try:
+            value = clean_custom_value(definition, values.get(key))
+        except ValidationError as exc:
+            errors[key] = exc.messages
+            continue
+        if value is not None:
+            cleaned[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def delete_custom_field(actor: User | None, definition: CustomFieldDefinition) -> int:
+    """Delete a definition and remove its values from every account, in one UPDATE.
+
+    Returns the number of accounts that had a value.
+    """
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET custom_attributes = custom_attributes - %s "  # noqa: S608
+                "WHERE custom_attributes ? %s",
+                [definition.key, definition.key],
+            )
+        else:
+            path = f'$."{definition.key}"'
+            cursor.execute(
+                f"UPDATE {table} SET custom_attributes = json_remove(custom_attributes, %s) "  # noqa: S608
+                "WHERE json_type(custom_attributes, %s) IS NOT NULL",
+                [path, path],
+            )
+        changed = cursor.rowcount
+    delete(actor, definition)
+    return changed

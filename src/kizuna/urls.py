@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("kizuna.core.urls")),
+    path("", include("kizuna.customers.urls")),
+]
+
+handler403 = "kizuna.core.views.permission_denied"
+handler404 = "kizuna.core.views.page_not_found"
+handler500 = "kizuna.core.views.server_error"
