@@ -1,0 +1,56 @@
+"""The hot pages cost a fixed number of queries, whatever the size of the portfolio."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from kizuna.core.models import User
+from kizuna.customers.tests.factories import (
+    AccountFactory,
+    ContactFactory,
+    OpportunityFactory,
+    SubscriptionFactory,
+    TouchpointFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def portfolio(csm: User) -> list[int]:
+    ids = []
+    for index in range(60):
+        account = AccountFactory(owner=csm if index % 2 else None)
+        SubscriptionFactory(account=account)
+        ids.append(account.pk)
+    return ids
+
+
+def test_account_list_query_count(csm_client: Client, portfolio: list[int], django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    # session, user, custom fields, owners for the filter, count, page of accounts
+    with django_assert_num_queries(6):
+        response = csm_client.get(reverse("customers:accounts"), {"q": "テスト", "sort": "-arr"})
+    assert response.status_code == 200
+
+
+def test_account_360_query_count(csm_client: Client, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    account = AccountFactory()
+    for _ in range(5):
+        SubscriptionFactory(account=account)
+        ContactFactory(account=account)
+        OpportunityFactory(account=account)
+        TouchpointFactory(account=account).contacts.add(ContactFactory(account=account))
+    # session, user, account+owner, custom fields, contracts, contacts, opportunities,
+    # audit, timeline (touchpoints + their contacts, contracts, opportunities)
+    with django_assert_num_queries(12):
+        response = csm_client.get(reverse("customers:account", args=[account.pk]))
+    assert response.status_code == 200
+
+
+def test_home_query_count(csm_client: Client, portfolio: list[int], django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    # session, user, totals, largest accounts, renewals, touchpoints, ARR by tier, by stage
+    with django_assert_num_queries(8):
+        response = csm_client.get(reverse("customers:home"))
+    assert response.status_code == 200

@@ -1,0 +1,57 @@
+"""Japanese-aware partial search over account names, kana readings and domains."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from kizuna.customers.search import normalize
+from kizuna.customers.tests.factories import AccountFactory
+
+
+def test_normalize_folds_katakana_width_and_case() -> None:
+    assert normalize("サクラ") == normalize("さくら") == normalize("ｻｸﾗ")
+    assert normalize("ＡＢＣ Ｄata") == "abcdata"
+
+
+def _names(client: Client, query: str) -> list[str]:
+    response = client.get(reverse("customers:accounts"), {"q": query})
+    return [account.name for account in response.context["page"].object_list]
+
+
+@pytest.fixture
+def portfolio(db) -> None:  # type: ignore[no-untyped-def]
+    AccountFactory(name="株式会社サクラ物流", name_kana="サクラブツリュウ", domain="sakura-logi.co.jp")
+    AccountFactory(name="ミドリ精機株式会社", name_kana="ミドリセイキ", domain="midori.co.jp")
+    AccountFactory(name="東京データシステムズ株式会社", name_kana="トウキョウデータシステムズ")
+
+
+def test_partial_kanji_name_matches(csm_client: Client, portfolio: None) -> None:
+    assert _names(csm_client, "物流") == ["株式会社サクラ物流"]
+
+
+def test_hiragana_matches_the_katakana_reading(csm_client: Client, portfolio: None) -> None:
+    assert _names(csm_client, "せいき") == ["ミドリ精機株式会社"]
+
+
+def test_half_width_katakana_matches(csm_client: Client, portfolio: None) -> None:
+    assert _names(csm_client, "ｻｸﾗ") == ["株式会社サクラ物流"]
+
+
+def test_kanji_reading_matches_through_kana(csm_client: Client, portfolio: None) -> None:
+    assert _names(csm_client, "とうきょう") == ["東京データシステムズ株式会社"]
+
+
+def test_domain_matches(csm_client: Client, portfolio: None) -> None:
+    assert _names(csm_client, "midori") == ["ミドリ精機株式会社"]
+
+
+def test_no_match_shows_the_empty_state(csm_client: Client, portfolio: None) -> None:
+    response = csm_client.get(reverse("customers:accounts"), {"q": "存在しない会社"})
+    assert "No accounts match" in response.content.decode()
+
+
+def test_search_does_not_match_across_fields(csm_client: Client, portfolio: None) -> None:
+    # The end of the name and the start of the kana must not form a match together.
+    assert _names(csm_client, "物流さくら") == []
