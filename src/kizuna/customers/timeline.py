@@ -15,7 +15,7 @@ from itertools import islice
 
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from kizuna.customers.choices import OpportunityStage, SubscriptionStatus
 from kizuna.customers.models import Account, Opportunity, Subscription, Touchpoint
@@ -111,7 +111,8 @@ def _contracts(account: Account, before: datetime.datetime, limit: int) -> list[
                     source="contract",
                     label=_("Contract started"),
                     title=str(sub),
-                    detail=f"{sub.seats} seats · ARR {sub.arr:,.0f} {sub.currency}",
+                    detail=gettext("%(seats)s seats · ARR %(arr)s %(currency)s")
+                    % {"seats": sub.seats, "arr": f"{sub.arr:,.0f}", "currency": sub.currency},
                 )
             )
         ended = sub.status in (SubscriptionStatus.CHURNED, SubscriptionStatus.CANCELLED)
