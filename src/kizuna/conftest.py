@@ -10,31 +10,31 @@ from kizuna.core.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _english_by_default(settings):  # type: ignore[no-untyped-def]
+def _english_by_default(settings):
     # Tests read English strings unless they ask for Japanese; the product default stays ja.
     settings.LANGUAGE_CODE = "en"
 
 
 def _client_for(role: str) -> tuple[Client, User]:
-    user = UserFactory(role=role)
+    user = UserFactory.create(role=role)
     client = Client()
     client.force_login(user)
     return client, user
 
 
 @pytest.fixture
-def admin_client_user(db) -> tuple[Client, User]:  # type: ignore[no-untyped-def]
+def admin_client_user(db) -> tuple[Client, User]:
     return _client_for(Role.ADMIN)
 
 
 @pytest.fixture
-def manager_client(db) -> Client:  # type: ignore[no-untyped-def]
+def manager_client(db) -> Client:
     return _client_for(Role.MANAGER)[0]
 
 
 @pytest.fixture
-def csm(db) -> User:  # type: ignore[no-untyped-def]
-    return UserFactory(role=Role.CSM)
+def csm(db) -> User:
+    return UserFactory.create(role=Role.CSM)
 
 
 @pytest.fixture
@@ -45,5 +45,5 @@ def csm_client(csm: User) -> Client:
 
 
 @pytest.fixture
-def viewer_client(db) -> Client:  # type: ignore[no-untyped-def]
+def viewer_client(db) -> Client:
     return _client_for(Role.VIEWER)[0]

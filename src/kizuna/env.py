@@ -100,9 +100,7 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return path.resolve()
 
 
-def database_config(
-    directory: Path, environ: Mapping[str, str] | None = None
-) -> dict[str, object]:
+def database_config(directory: Path, environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Parse KIZUNA_DATABASE_URL; default to an SQLite file in the data directory.
 
     SQLite runs in WAL mode with IMMEDIATE transactions and a generous busy timeout, so the web

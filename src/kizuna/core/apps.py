@@ -1,7 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-
 # Django 6.1's empty choice label, not yet in Django's own Japanese catalogue: marked here so
 # that our catalogue carries its translation.
 _("- Select an option -")

@@ -99,7 +99,9 @@ def record_create(actor: User | None, instance: models.Model) -> AuditEntry:
     return _record(actor, AuditAction.CREATE, instance, diff({}, snapshot(instance)))
 
 
-def record_update(actor: User | None, instance: models.Model, before: Snapshot) -> AuditEntry | None:
+def record_update(
+    actor: User | None, instance: models.Model, before: Snapshot
+) -> AuditEntry | None:
     """Log the fields that changed since `before`; nothing is logged when nothing changed."""
     changes = diff(before, snapshot(instance))
     if not changes:

@@ -27,8 +27,6 @@ from kizuna.customers.choices import (
     TouchpointKind,
 )
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
 
 class TimestampedModel(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -74,8 +72,8 @@ class Account(TimestampedModel):
     )
     custom_attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
     # Maintained from subscriptions (see services.refresh_rollups).
-    arr = models.DecimalField(_("ARR"), default=Decimal(0), **MONEY)  # type: ignore[call-overload]
-    mrr = models.DecimalField(_("MRR"), default=Decimal(0), **MONEY)  # type: ignore[call-overload]
+    arr = models.DecimalField(_("ARR"), default=Decimal(0), max_digits=16, decimal_places=2)
+    mrr = models.DecimalField(_("MRR"), default=Decimal(0), max_digits=16, decimal_places=2)
     next_renewal_date = models.DateField(_("next renewal"), null=True, blank=True)
     # Normalised name, kana, domain and external id for partial-match search (see search.py).
     search_text = models.TextField(editable=False, default="")
@@ -95,15 +93,15 @@ class Account(TimestampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("customers:account", args=[self.pk])
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.search_text = self.build_search_text()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text"}  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:account", args=[self.pk])
 
     def build_search_text(self) -> str:
         return search.search_text(self.name, self.name_kana, self.domain, self.external_id)
@@ -161,11 +159,11 @@ class Subscription(TimestampedModel):
     product = models.CharField(_("product"), max_length=200)
     plan = models.CharField(_("plan"), max_length=200, blank=True)
     seats = models.PositiveIntegerField(_("seats"), default=1, validators=[MinValueValidator(1)])
-    mrr = models.DecimalField(  # type: ignore[call-overload]
-        _("MRR"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    mrr = models.DecimalField(
+        _("MRR"), validators=[MinValueValidator(Decimal(0))], max_digits=16, decimal_places=2
     )
-    arr = models.DecimalField(  # type: ignore[call-overload]
-        _("ARR"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    arr = models.DecimalField(
+        _("ARR"), validators=[MinValueValidator(Decimal(0))], max_digits=16, decimal_places=2
     )
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.JPY
@@ -205,8 +203,8 @@ class Opportunity(TimestampedModel):
     )
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("type"), max_length=16, choices=OpportunityKind.choices)
-    amount = models.DecimalField(  # type: ignore[call-overload]
-        _("amount"), validators=[MinValueValidator(Decimal(0))], **MONEY
+    amount = models.DecimalField(
+        _("amount"), validators=[MinValueValidator(Decimal(0))], max_digits=16, decimal_places=2
     )
     currency = models.CharField(
         _("currency"), max_length=3, choices=Currency.choices, default=Currency.JPY
@@ -289,11 +287,11 @@ class TierPolicy(models.Model):
     otherwise tech touch.
     """
 
-    high_touch_min_arr = models.DecimalField(  # type: ignore[call-overload]
-        _("high touch from ARR"), default=Decimal(6_000_000), **MONEY
+    high_touch_min_arr = models.DecimalField(
+        _("high touch from ARR"), default=Decimal(6_000_000), max_digits=16, decimal_places=2
     )
-    low_touch_min_arr = models.DecimalField(  # type: ignore[call-overload]
-        _("low touch from ARR"), default=Decimal(1_200_000), **MONEY
+    low_touch_min_arr = models.DecimalField(
+        _("low touch from ARR"), default=Decimal(1_200_000), max_digits=16, decimal_places=2
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -44,9 +44,7 @@ class AccountFilter:
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_query(
-        cls, params: Any, definitions: list[CustomFieldDefinition]
-    ) -> AccountFilter:
+    def from_query(cls, params: Any, definitions: list[CustomFieldDefinition]) -> AccountFilter:
         result = cls(q=params.get("q", "").strip()[:200])
         owner = params.get("owner", "")
         if owner in ("me", "none") or owner.isdigit():
@@ -138,7 +136,9 @@ class Bucket:
     share: float  # 0–100, of the largest bucket's ARR, for bar widths
 
 
-def _buckets(field_name: str, choices: list[tuple[str, str]], scope: QuerySet[Account]) -> list[Bucket]:
+def _buckets(
+    field_name: str, choices: list[tuple[str, Any]], scope: QuerySet[Account]
+) -> list[Bucket]:
     rows = {
         row[field_name]: row
         for row in scope.order_by().values(field_name).annotate(n=Count("id"), total=Sum("arr"))

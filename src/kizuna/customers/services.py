@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,11 +30,11 @@ from kizuna.customers.models import (
     TierPolicy,
 )
 
-M = TypeVar("M", bound=models.Model)
-
 
 @transaction.atomic
-def save_form(actor: User | None, form: ModelForm[M], before: audit.Snapshot | None) -> M:
+def save_form[M: models.Model](
+    actor: User | None, form: ModelForm[M], before: audit.Snapshot | None
+) -> M:
     """Save a validated model form and log it: a create when `before` is None, else an update.
 
     `before` is the `audit.snapshot` of the instance taken before the form was bound.

@@ -15,7 +15,8 @@ from itertools import islice
 
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from kizuna.customers.choices import OpportunityStage, SubscriptionStatus
 from kizuna.customers.models import Account, Opportunity, Subscription, Touchpoint
@@ -130,9 +131,7 @@ def _contracts(account: Account, before: datetime.datetime, limit: int) -> list[
 
 
 @register("opportunity", _("Opportunities"))
-def _opportunities(
-    account: Account, before: datetime.datetime, limit: int
-) -> list[TimelineEntry]:
+def _opportunities(account: Account, before: datetime.datetime, limit: int) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
     for opp in Opportunity.objects.filter(account=account).order_by("-created_at")[: limit * 2]:
         if opp.created_at < before:

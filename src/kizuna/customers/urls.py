@@ -23,9 +23,7 @@ urlpatterns = [
     path("contracts/<int:pk>/edit/", views.subscription_edit, name="subscription_edit"),
     path("contracts/<int:pk>/delete/", views.subscription_delete, name="subscription_delete"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
-    path(
-        "opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity_delete"
-    ),
+    path("opportunities/<int:pk>/delete/", views.opportunity_delete, name="opportunity_delete"),
     path("touchpoints/<int:pk>/edit/", views.touchpoint_edit, name="touchpoint_edit"),
     path("touchpoints/<int:pk>/delete/", views.touchpoint_delete, name="touchpoint_delete"),
     path("settings/tiers/", views.tier_settings, name="tiers"),

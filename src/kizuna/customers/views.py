@@ -162,7 +162,9 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
 
     writer = csv.writer(_Echo())
     # A byte-order mark so that Excel opens the Japanese text as UTF-8.
-    stream = (("\ufeff" if index == 0 else "") + writer.writerow(row) for index, row in enumerate(rows()))
+    stream = (
+        ("\ufeff" if index == 0 else "") + writer.writerow(row) for index, row in enumerate(rows())
+    )
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="kizuna-accounts-{stamp}.csv"'
@@ -208,7 +210,9 @@ def account_new(request: HttpRequest) -> HttpResponse:
         account = services.save_form(_user(request), form, None)
         _saved(request, account)
         return redirect(account)
-    return _form_page(request, form, title=_("New account"), cancel_url=reverse("customers:accounts"))
+    return _form_page(
+        request, form, title=_("New account"), cancel_url=reverse("customers:accounts")
+    )
 
 
 @write_required
@@ -268,9 +272,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "subscriptions": subscriptions,
         "live_seats": sum(sub.seats for sub in live),
         "contacts": contacts,
-        "opportunities": account.opportunities.select_related("owner").order_by(
-            "close_date", "id"
-        ),
+        "opportunities": account.opportunities.select_related("owner").order_by("close_date", "id"),
         "audit_entries": account.audit_entries.select_related("actor")[:15],
         **_timeline_context(request, account),
     }
@@ -573,4 +575,3 @@ def custom_field_delete(request: HttpRequest, pk: int) -> HttpResponse:
             "section": "custom_fields",
         },
     )
-

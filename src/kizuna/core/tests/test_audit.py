@@ -13,7 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 def _account_form(**overrides: str) -> dict[str, str]:
-    data = {"name": "株式会社ミドリ", "name_kana": "ミドリ", "industry": "retail", "stage": "adoption"}
+    data = {
+        "name": "株式会社ミドリ",
+        "name_kana": "ミドリ",
+        "industry": "retail",
+        "stage": "adoption",
+    }
     data.update(overrides)
     return data
 
@@ -27,7 +32,7 @@ def test_creating_an_account_is_logged_with_its_values(csm: User, csm_client: Cl
 
 
 def test_update_logs_each_changed_field_old_to_new(csm_client: Client) -> None:
-    account = AccountFactory(name="株式会社ミドリ", name_kana="ミドリ", industry="retail")
+    account = AccountFactory.create(name="株式会社ミドリ", name_kana="ミドリ", industry="retail")
     csm_client.post(
         reverse("customers:account_edit", args=[account.pk]),
         _account_form(name="株式会社アオイ", name_kana="ミドリ"),
@@ -38,7 +43,7 @@ def test_update_logs_each_changed_field_old_to_new(csm_client: Client) -> None:
 
 
 def test_saving_without_changes_logs_nothing(csm_client: Client) -> None:
-    account = AccountFactory(
+    account = AccountFactory.create(
         name="株式会社ミドリ",
         name_kana="ミドリ",
         industry="retail",
@@ -51,7 +56,7 @@ def test_saving_without_changes_logs_nothing(csm_client: Client) -> None:
 
 
 def test_account_page_shows_its_change_history(csm_client: Client) -> None:
-    account = AccountFactory(name="株式会社ミドリ", name_kana="ミドリ", industry="retail")
+    account = AccountFactory.create(name="株式会社ミドリ", name_kana="ミドリ", industry="retail")
     csm_client.post(
         reverse("customers:account_edit", args=[account.pk]), _account_form(name="株式会社アオイ")
     )
@@ -59,11 +64,16 @@ def test_account_page_shows_its_change_history(csm_client: Client) -> None:
     assert "株式会社ミドリ" in page and "→" in page
 
 
-def test_passwords_never_appear_in_the_log(admin_client_user) -> None:  # type: ignore[no-untyped-def]
+def test_passwords_never_appear_in_the_log(admin_client_user) -> None:
     client, _admin = admin_client_user
     client.post(
         reverse("core:user_new"),
-        {"username": "tanaka", "role": Role.CSM, "password": "Sakura-Butsuryu-2026", "is_active": "on"},
+        {
+            "username": "tanaka",
+            "role": Role.CSM,
+            "password": "Sakura-Butsuryu-2026",
+            "is_active": "on",
+        },
     )
     entry = AuditEntry.objects.get(object_type="core.user", action=AuditAction.CREATE)
     logged = str(entry.changes)
@@ -73,7 +83,7 @@ def test_passwords_never_appear_in_the_log(admin_client_user) -> None:  # type: 
 
 
 def test_deleting_is_logged(manager_client: Client) -> None:
-    account = AccountFactory(name="株式会社ミドリ")
+    account = AccountFactory.create(name="株式会社ミドリ")
     manager_client.post(reverse("customers:account_delete", args=[account.pk]))
     entry = AuditEntry.objects.get(action=AuditAction.DELETE)
     assert entry.object_repr == "株式会社ミドリ"

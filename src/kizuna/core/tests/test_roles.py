@@ -19,12 +19,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
 
 
 def test_viewer_reads_accounts(viewer_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     assert viewer_client.get(reverse("customers:account", args=[account.pk])).status_code == 200
 
 
 def test_viewer_cannot_edit_an_account(viewer_client: Client) -> None:
-    account = AccountFactory(name="変更前")
+    account = AccountFactory.create(name="変更前")
     url = reverse("customers:account_edit", args=[account.pk])
     response = viewer_client.post(url, {"name": "変更後", "industry": "other", "stage": "adoption"})
     assert response.status_code == 403
@@ -39,7 +39,7 @@ def test_forbidden_action_renders_the_403_page(viewer_client: Client) -> None:
 
 
 def test_viewer_cannot_log_a_touchpoint(viewer_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     url = reverse("customers:touchpoint_log", args=[account.pk])
     response = viewer_client.post(url, {"kind": "call", "subject": "x"})
     assert response.status_code == 403
@@ -54,7 +54,7 @@ def test_csm_cannot_change_tier_thresholds(csm_client: Client) -> None:
 
 
 def test_csm_cannot_delete_an_account(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     response = csm_client.post(reverse("customers:account_delete", args=[account.pk]))
     assert response.status_code == 403
     assert Account.objects.filter(pk=account.pk).exists()

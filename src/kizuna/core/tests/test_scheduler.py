@@ -31,7 +31,7 @@ def job(monkeypatch: pytest.MonkeyPatch) -> tuple[scheduler.Job, _FakeTask]:
     return registered, task
 
 
-def test_a_due_slot_is_enqueued_once_even_if_two_workers_look(job) -> None:  # type: ignore[no-untyped-def]
+def test_a_due_slot_is_enqueued_once_even_if_two_workers_look(job) -> None:
     _job, task = job
     now = timezone.now()
     scheduler.enqueue_due(now)  # creates the row, first slot in five minutes
@@ -43,7 +43,7 @@ def test_a_due_slot_is_enqueued_once_even_if_two_workers_look(job) -> None:  # t
     assert task.calls == 1
 
 
-def test_claiming_moves_the_next_run_forward(job) -> None:  # type: ignore[no-untyped-def]
+def test_claiming_moves_the_next_run_forward(job) -> None:
     now = timezone.now()
     scheduler.enqueue_due(now)
     scheduler.enqueue_due(now + datetime.timedelta(minutes=6))

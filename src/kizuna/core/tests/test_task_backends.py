@@ -30,7 +30,7 @@ def _redis_up() -> bool:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379")
-def test_redis_queue_runs_a_task_with_the_worker(settings) -> None:  # type: ignore[no-untyped-def]
+def test_redis_queue_runs_a_task_with_the_worker(settings) -> None:
     # A Redis database of its own, emptied first, so other users of this Redis are untouched.
     url = "redis://127.0.0.1:6379/15"
     redis.Redis.from_url(url).flushdb()

@@ -22,13 +22,13 @@ def _export(client: Client, **params: str) -> list[list[str]]:
 
 
 def test_export_follows_the_current_filters(csm_client: Client) -> None:
-    AccountFactory(name="株式会社サクラ物流", name_kana="サクラブツリュウ")
-    AccountFactory(name="ミドリ精機株式会社", name_kana="ミドリセイキ")
+    AccountFactory.create(name="株式会社サクラ物流", name_kana="サクラブツリュウ")
+    AccountFactory.create(name="ミドリ精機株式会社", name_kana="ミドリセイキ")
     rows = _export(csm_client, q="さくら")
     assert rows[0][:3] == ["id", "external_id", "name"]
     assert [row[2] for row in rows[1:]] == ["株式会社サクラ物流"]
 
 
 def test_viewers_may_export(viewer_client: Client) -> None:
-    AccountFactory()
+    AccountFactory.create()
     assert len(_export(viewer_client)) == 2

@@ -18,12 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def account():  # type: ignore[no-untyped-def]
-    account = AccountFactory()
-    SubscriptionFactory(account=account)
-    ContactFactory(account=account)
-    OpportunityFactory(account=account)
-    TouchpointFactory(account=account)
+def account():
+    account = AccountFactory.create()
+    SubscriptionFactory.create(account=account)
+    ContactFactory.create(account=account)
+    OpportunityFactory.create(account=account)
+    TouchpointFactory.create(account=account)
     return account
 
 

@@ -22,26 +22,30 @@ pytestmark = pytest.mark.django_db
 def portfolio(csm: User) -> list[int]:
     ids = []
     for index in range(60):
-        account = AccountFactory(owner=csm if index % 2 else None)
-        SubscriptionFactory(account=account)
+        account = AccountFactory.create(owner=csm if index % 2 else None)
+        SubscriptionFactory.create(account=account)
         ids.append(account.pk)
     return ids
 
 
-def test_account_list_query_count(csm_client: Client, portfolio: list[int], django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_account_list_query_count(
+    csm_client: Client, portfolio: list[int], django_assert_num_queries
+) -> None:
     # session, user, custom fields, owners for the filter, count, page of accounts
     with django_assert_num_queries(6):
         response = csm_client.get(reverse("customers:accounts"), {"q": "テスト", "sort": "-arr"})
     assert response.status_code == 200
 
 
-def test_account_360_query_count(csm_client: Client, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
-    account = AccountFactory()
+def test_account_360_query_count(csm_client: Client, django_assert_num_queries) -> None:
+    account = AccountFactory.create()
     for _ in range(5):
-        SubscriptionFactory(account=account)
-        ContactFactory(account=account)
-        OpportunityFactory(account=account)
-        TouchpointFactory(account=account).contacts.add(ContactFactory(account=account))
+        SubscriptionFactory.create(account=account)
+        ContactFactory.create(account=account)
+        OpportunityFactory.create(account=account)
+        TouchpointFactory.create(account=account).contacts.add(
+            ContactFactory.create(account=account)
+        )
     # session, user, account+owner, custom fields, contracts, contacts, opportunities,
     # audit, timeline (touchpoints + their contacts, contracts, opportunities)
     with django_assert_num_queries(12):
@@ -49,7 +53,9 @@ def test_account_360_query_count(csm_client: Client, django_assert_num_queries) 
     assert response.status_code == 200
 
 
-def test_home_query_count(csm_client: Client, portfolio: list[int], django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_home_query_count(
+    csm_client: Client, portfolio: list[int], django_assert_num_queries
+) -> None:
     # session, user, totals, largest accounts, renewals, touchpoints, ARR by tier, by stage
     with django_assert_num_queries(8):
         response = csm_client.get(reverse("customers:home"))

@@ -19,21 +19,21 @@ pytestmark = pytest.mark.django_db
 
 
 def test_arr_is_the_sum_of_live_contracts() -> None:
-    account = AccountFactory()
-    SubscriptionFactory(account=account, arr=Decimal(1_200_000), mrr=Decimal(100_000))
-    SubscriptionFactory(account=account, arr=Decimal(600_000), mrr=Decimal(50_000))
-    SubscriptionFactory(account=account, arr=Decimal(9_000_000), status="churned")
+    account = AccountFactory.create()
+    SubscriptionFactory.create(account=account, arr=Decimal(1_200_000), mrr=Decimal(100_000))
+    SubscriptionFactory.create(account=account, arr=Decimal(600_000), mrr=Decimal(50_000))
+    SubscriptionFactory.create(account=account, arr=Decimal(9_000_000), status="churned")
     services.refresh_rollups([account.pk])
     account.refresh_from_db()
     assert (account.arr, account.mrr) == (Decimal(1_800_000), Decimal(150_000))
 
 
 def test_next_renewal_is_the_earliest_future_end_date() -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     today = timezone.localdate()
-    SubscriptionFactory(account=account, end_date=today + datetime.timedelta(days=40))
-    SubscriptionFactory(account=account, end_date=today + datetime.timedelta(days=10))
-    SubscriptionFactory(account=account, end_date=today - datetime.timedelta(days=5))
+    SubscriptionFactory.create(account=account, end_date=today + datetime.timedelta(days=40))
+    SubscriptionFactory.create(account=account, end_date=today + datetime.timedelta(days=10))
+    SubscriptionFactory.create(account=account, end_date=today - datetime.timedelta(days=5))
     services.refresh_rollups([account.pk])
     account.refresh_from_db()
     assert account.next_renewal_date == today + datetime.timedelta(days=10)
@@ -41,10 +41,10 @@ def test_next_renewal_is_the_earliest_future_end_date() -> None:
 
 def test_tier_follows_arr_thresholds() -> None:
     policy = TierPolicy.current()
-    big, mid, small = AccountFactory(), AccountFactory(), AccountFactory()
-    SubscriptionFactory(account=big, arr=policy.high_touch_min_arr)
-    SubscriptionFactory(account=mid, arr=policy.low_touch_min_arr)
-    SubscriptionFactory(account=small, arr=policy.low_touch_min_arr - 1)
+    big, mid, small = AccountFactory.create(), AccountFactory.create(), AccountFactory.create()
+    SubscriptionFactory.create(account=big, arr=policy.high_touch_min_arr)
+    SubscriptionFactory.create(account=mid, arr=policy.low_touch_min_arr)
+    SubscriptionFactory.create(account=small, arr=policy.low_touch_min_arr - 1)
     services.refresh_rollups()
     tiers = dict(Account.objects.values_list("pk", "tier"))
     assert [tiers[big.pk], tiers[mid.pk], tiers[small.pk]] == [
@@ -55,7 +55,7 @@ def test_tier_follows_arr_thresholds() -> None:
 
 
 def test_saving_a_contract_in_the_ui_updates_the_account(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     csm_client.post(
         reverse("customers:subscription_new", args=[account.pk]),
         {
@@ -75,8 +75,8 @@ def test_saving_a_contract_in_the_ui_updates_the_account(csm_client: Client) -> 
 
 
 def test_changing_thresholds_re_tiers_every_account(manager_client: Client) -> None:
-    account = AccountFactory()
-    SubscriptionFactory(account=account, arr=Decimal(2_000_000))
+    account = AccountFactory.create()
+    SubscriptionFactory.create(account=account, arr=Decimal(2_000_000))
     services.refresh_rollups()
     manager_client.post(
         reverse("customers:tiers"),
@@ -113,7 +113,7 @@ def test_mrr_is_derived_from_arr() -> None:
 
 
 def test_contract_ending_before_it_starts_is_refused(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     response = csm_client.post(
         reverse("customers:subscription_new", args=[account.pk]),
         {

@@ -21,10 +21,16 @@ def _names(client: Client, query: str) -> list[str]:
 
 
 @pytest.fixture
-def portfolio(db) -> None:  # type: ignore[no-untyped-def]
-    AccountFactory(name="株式会社サクラ物流", name_kana="サクラブツリュウ", domain="sakura-logi.co.jp")
-    AccountFactory(name="ミドリ精機株式会社", name_kana="ミドリセイキ", domain="midori.co.jp")
-    AccountFactory(name="東京データシステムズ株式会社", name_kana="トウキョウデータシステムズ")
+def portfolio(db) -> None:
+    AccountFactory.create(
+        name="株式会社サクラ物流", name_kana="サクラブツリュウ", domain="sakura-logi.co.jp"
+    )
+    AccountFactory.create(
+        name="ミドリ精機株式会社", name_kana="ミドリセイキ", domain="midori.co.jp"
+    )
+    AccountFactory.create(
+        name="東京データシステムズ株式会社", name_kana="トウキョウデータシステムズ"
+    )
 
 
 def test_partial_kanji_name_matches(csm_client: Client, portfolio: None) -> None:

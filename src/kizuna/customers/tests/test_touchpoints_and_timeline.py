@@ -38,8 +38,8 @@ def _touchpoint(**overrides: str) -> dict[str, str]:
 def test_logging_a_touchpoint_with_htmx_returns_the_new_timeline(
     csm: User, csm_client: Client
 ) -> None:
-    account = AccountFactory()
-    contact = ContactFactory(account=account)
+    account = AccountFactory.create()
+    contact = ContactFactory.create(account=account)
     response = csm_client.post(
         reverse("customers:touchpoint_log", args=[account.pk]),
         {**_touchpoint(), "contacts": [str(contact.pk)]},
@@ -53,7 +53,7 @@ def test_logging_a_touchpoint_with_htmx_returns_the_new_timeline(
 
 
 def test_invalid_touchpoint_shows_errors_and_saves_nothing(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     response = csm_client.post(
         reverse("customers:touchpoint_log", args=[account.pk]),
         _touchpoint(subject="", kind="teleport"),
@@ -66,7 +66,7 @@ def test_invalid_touchpoint_shows_errors_and_saves_nothing(csm_client: Client) -
 
 
 def test_touchpoint_in_the_future_is_refused(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     later = timezone.localtime() + datetime.timedelta(days=3)
     csm_client.post(
         reverse("customers:touchpoint_log", args=[account.pk]),
@@ -76,8 +76,8 @@ def test_touchpoint_in_the_future_is_refused(csm_client: Client) -> None:
 
 
 def test_contact_of_another_account_cannot_be_linked(csm_client: Client) -> None:
-    account = AccountFactory()
-    stranger = ContactFactory()
+    account = AccountFactory.create()
+    stranger = ContactFactory.create()
     csm_client.post(
         reverse("customers:touchpoint_log", args=[account.pk]),
         {**_touchpoint(), "contacts": [str(stranger.pk)]},
@@ -86,12 +86,18 @@ def test_contact_of_another_account_cannot_be_linked(csm_client: Client) -> None
 
 
 def test_timeline_merges_sources_newest_first() -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     now = timezone.now()
-    TouchpointFactory(account=account, subject="古い", occurred_at=now - datetime.timedelta(days=9))
-    TouchpointFactory(account=account, subject="新しい", occurred_at=now - datetime.timedelta(hours=1))
-    SubscriptionFactory(account=account, start_date=timezone.localdate() - datetime.timedelta(days=4))
-    OpportunityFactory(account=account)
+    TouchpointFactory.create(
+        account=account, subject="古い", occurred_at=now - datetime.timedelta(days=9)
+    )
+    TouchpointFactory.create(
+        account=account, subject="新しい", occurred_at=now - datetime.timedelta(hours=1)
+    )
+    SubscriptionFactory.create(
+        account=account, start_date=timezone.localdate() - datetime.timedelta(days=4)
+    )
+    OpportunityFactory.create(account=account)
     entries = timeline.timeline(account)
     assert [entry.at for entry in entries] == sorted((e.at for e in entries), reverse=True)
     assert {entry.source for entry in entries} == {"touchpoint", "contract", "opportunity"}
@@ -99,18 +105,20 @@ def test_timeline_merges_sources_newest_first() -> None:
 
 
 def test_timeline_filters_by_source() -> None:
-    account = AccountFactory()
-    TouchpointFactory(account=account)
-    SubscriptionFactory(account=account)
+    account = AccountFactory.create()
+    TouchpointFactory.create(account=account)
+    SubscriptionFactory.create(account=account)
     entries = timeline.timeline(account, sources=["contract"])
     assert {entry.source for entry in entries} == {"contract"}
 
 
 def test_timeline_pages_backwards_in_time(csm_client: Client) -> None:
-    account = AccountFactory()
+    account = AccountFactory.create()
     now = timezone.now()
     for day in range(30):
-        TouchpointFactory(account=account, subject=f"tp{day}", occurred_at=now - datetime.timedelta(days=day))
+        TouchpointFactory.create(
+            account=account, subject=f"tp{day}", occurred_at=now - datetime.timedelta(days=day)
+        )
     first = csm_client.get(reverse("customers:account_timeline", args=[account.pk]))
     next_before = first.context["timeline_next"]
     older = csm_client.get(
@@ -122,8 +130,8 @@ def test_timeline_pages_backwards_in_time(csm_client: Client) -> None:
 
 
 def test_contact_page_lists_touchpoints_with_the_contact(csm_client: Client) -> None:
-    contact = ContactFactory()
-    touchpoint = TouchpointFactory(account=contact.account, subject="キックオフ")
+    contact = ContactFactory.create()
+    touchpoint = TouchpointFactory.create(account=contact.account, subject="キックオフ")
     touchpoint.contacts.add(contact)
     response = csm_client.get(reverse("customers:contact", args=[contact.pk]))
     assert "キックオフ" in response.content.decode()

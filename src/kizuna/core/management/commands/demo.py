@@ -57,9 +57,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Loading the demo portfolio ({options['accounts']} accounts)…")
-            result = demo.generate(
-                options["accounts"], password=password, stdout=self.stdout.write
-            )
+            result = demo.generate(options["accounts"], password=password, stdout=self.stdout.write)
             create_demo_custom_fields()
             users = result.users
 

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gunicorn.app.base import BaseApplication
 
 
-class KizunaServer(BaseApplication):  # type: ignore[misc]
+class KizunaServer(BaseApplication):
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         super().__init__()
@@ -42,7 +42,7 @@ class WorkerSupervisor:
 
     def _run(self) -> None:
         while not self.stopping.is_set():
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(
                 [sys.executable, "-m", "kizuna", "worker"], env=os.environ.copy()
             )
             self.process.wait()

@@ -31,7 +31,9 @@ class Command(BaseCommand):
             help="Do not enqueue periodic jobs from this worker.",
         )
 
-    def handle(self, *args: Any, batch: bool = False, no_scheduler: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, batch: bool = False, no_scheduler: bool = False, **options: Any
+    ) -> None:
         stop = threading.Event()
         if not no_scheduler:
             if batch:
