@@ -44,7 +44,15 @@ class Command(BaseCommand):
                 ).start()
         try:
             if settings.TASKS_BACKEND == "redis":
-                rq_args = ["default", "--job-class", "django_tasks_rq.backend.Job"]
+                # SimpleWorker runs each job in this process: the default worker forks per
+                # job, which is unsafe while the scheduler thread runs.
+                rq_args = [
+                    "default",
+                    "--job-class",
+                    "django_tasks_rq.backend.Job",
+                    "--worker-class",
+                    "rq.worker.SimpleWorker",
+                ]
                 if batch:
                     rq_args.append("--burst")
                 call_command("rqworker", *rq_args)
