@@ -64,7 +64,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kizuna.core.context_processors.kizuna",
             ],
-            "builtins": ["django.templatetags.i18n", "kizuna.core.templatetags.kizuna"],
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.contrib.humanize.templatetags.humanize",
+                "kizuna.core.templatetags.kizuna",
+            ],
         },
     }
 ]

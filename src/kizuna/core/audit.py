@@ -18,7 +18,7 @@ from kizuna.core.models import AuditAction, AuditEntry, User
 Snapshot = dict[str, str]
 
 _SECRET = {"password"}
-_NOT_LOGGED = {"last_login", "search_text"}
+_NOT_LOGGED = {"last_login", "date_joined", "search_text"}
 
 
 def _display(value: Any) -> str:
@@ -50,6 +50,10 @@ def snapshot(instance: models.Model) -> Snapshot:
             # Never log a secret, not even hashed: a fingerprint only shows that it changed.
             digest = hashlib.sha256(str(value).encode()).hexdigest()[:8] if value else ""
             values[field.name] = f"•••{digest}" if digest else ""
+            continue
+        if field.is_relation and value is not None:
+            # The related row's name, so the log reads "佐藤 美咲 → 田中 結衣", not ids.
+            values[field.name] = str(getattr(instance, field.name))
             continue
         if isinstance(field, models.JSONField) and isinstance(value, dict):
             for key, item in value.items():

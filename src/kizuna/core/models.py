@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -92,8 +94,45 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_repr}"
 
-    def change_rows(self) -> list[tuple[str, Any, Any]]:
-        return [(field, pair[0], pair[1]) for field, pair in sorted(self.changes.items())]
+    @property
+    def object_type_label(self) -> str:
+        model = self._model()
+        return str(model._meta.verbose_name) if model else self.object_type
+
+    def _model(self) -> type[models.Model] | None:
+        try:
+            return apps.get_model(self.object_type)
+        except (LookupError, ValueError):
+            return None
+
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field label, old, new) in the reader's language: choice labels instead of codes,
+        yes/no instead of true/false, and secrets only as "changed"."""
+        model = self._model()
+        rows = []
+        for name, (old, new) in sorted(self.changes.items()):
+            base, _dot, key = name.partition(".")
+            try:
+                field = model._meta.get_field(base) if model else None
+            except FieldDoesNotExist:
+                field = None
+            label = str(getattr(field, "verbose_name", base)) if field else base
+            if key:
+                label = f"{label}: {key}"
+            if base == "password":
+                rows.append((label, "", str(_("(changed)"))))
+                continue
+            rows.append((label, _display_value(field, old), _display_value(field, new)))
+        return rows
+
+
+def _display_value(field: Any, value: str) -> str:
+    if value == "" or field is None:
+        return value
+    if isinstance(field, models.BooleanField):
+        return str(_("Yes")) if value == "true" else str(_("No"))
+    choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+    return str(choices.get(value, value))
 
 
 class PeriodicJob(models.Model):

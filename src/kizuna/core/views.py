@@ -65,7 +65,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/audit_log.html",
-        {"page": page, "object_type": object_type, "types": list(types), "section": "audit"},
+        {
+            "page": page,
+            "object_type": object_type,
+            "types": [(name, AuditEntry(object_type=name).object_type_label) for name in types],
+            "section": "audit",
+        },
     )
 
 

@@ -27,6 +27,8 @@ from kizuna.customers.models import (
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 CUSTOM_PREFIX = "cf_"
+# Decision makers and champions first: the people a CSM logs touchpoints with most.
+CONTACT_ORDER = ("-is_decision_maker", "-is_champion", "name_kana", "id")
 
 
 def staff_choices() -> forms.ModelChoiceField[User]:
@@ -196,7 +198,7 @@ class TouchpointForm(forms.ModelForm[Touchpoint]):
         self.instance.account = account
         contacts = self.fields["contacts"]
         assert isinstance(contacts, forms.ModelMultipleChoiceField)
-        contacts.queryset = account.contacts.order_by("name_kana", "name")
+        contacts.queryset = account.contacts.order_by(*CONTACT_ORDER)
         rating = self.fields["rating"]
         assert isinstance(rating, forms.ChoiceField)
         rating.choices = [("", _("Not rated")), *Rating.choices]
@@ -211,9 +213,27 @@ class TouchpointForm(forms.ModelForm[Touchpoint]):
 
 
 class TierPolicyForm(forms.ModelForm[TierPolicy]):
+    """Thresholds in whole yen: no decimals shown or accepted."""
+
     class Meta:
         model = TierPolicy
         fields = ["high_touch_min_arr", "low_touch_min_arr"]
+        help_texts = {
+            "high_touch_min_arr": _("Yearly amount in yen, e.g. 6000000 for ¥6,000,000."),
+            "low_touch_min_arr": _("Yearly amount in yen, e.g. 1200000 for ¥1,200,000."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.Meta.fields:
+            field = self.fields[name]
+            assert isinstance(field, forms.DecimalField)
+            field.decimal_places = 0
+            field.min_value = Decimal(0)
+            field.widget.attrs.update({"step": "1", "min": "0"})
+            value = getattr(self.instance, name)
+            if value is not None:
+                self.initial[name] = int(value)
 
 
 class CustomFieldDefinitionForm(forms.ModelForm[CustomFieldDefinition]):

@@ -50,7 +50,7 @@ class Account(TimestampedModel):
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     region = models.CharField(_("region"), max_length=32, choices=Region.choices, blank=True)
     external_id = models.CharField(
-        _("CRM / external id"), max_length=100, unique=True, null=True, blank=True
+        _("CRM / external ID"), max_length=100, unique=True, null=True, blank=True
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -131,11 +131,11 @@ class Contact(TimestampedModel):
     is_champion = models.BooleanField(_("champion"), default=False)
     is_decision_maker = models.BooleanField(_("decision maker"), default=False)
     external_id = models.CharField(
-        _("external id"), max_length=100, unique=True, null=True, blank=True
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
     )
     # The user id the customer's product sends with tracking calls (Segment `userId`).
     product_user_id = models.CharField(
-        _("product user id"), max_length=200, unique=True, null=True, blank=True
+        _("product user ID"), max_length=200, unique=True, null=True, blank=True
     )
 
     class Meta:
@@ -178,7 +178,7 @@ class Subscription(TimestampedModel):
     )
     auto_renew = models.BooleanField(_("auto-renew"), default=True)
     external_id = models.CharField(
-        _("external id"), max_length=100, unique=True, null=True, blank=True
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
     )
 
     class Meta:
@@ -225,7 +225,7 @@ class Opportunity(TimestampedModel):
         related_name="+",
     )
     external_id = models.CharField(
-        _("external id"), max_length=100, unique=True, null=True, blank=True
+        _("external ID"), max_length=100, unique=True, null=True, blank=True
     )
 
     class Meta:

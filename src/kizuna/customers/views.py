@@ -29,6 +29,7 @@ from kizuna.customers.choices import (
     Tier,
 )
 from kizuna.customers.forms import (
+    CONTACT_ORDER,
     AccountForm,
     ContactForm,
     CustomFieldDefinitionForm,
@@ -73,7 +74,8 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("-arr", "id")[:8],
         "renewals": queries.renewals_due(scope, days=90, limit=8),
         "touchpoints": queries.recent_touchpoints(user if own_book else None),
-        "by_tier": queries.arr_by_tier(scope),
+        # Churned accounts keep their last tier but are not part of today's tiers.
+        "by_tier": queries.arr_by_tier(scope.exclude(stage=LifecycleStage.CHURNED)),
         "by_stage": queries.arr_by_stage(scope),
         "section": "home",
     }
@@ -260,7 +262,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     definitions = services.custom_field_definitions()
     subscriptions = list(account.subscriptions.order_by("-start_date", "-id"))
     live = [sub for sub in subscriptions if sub.status in LIVE_SUBSCRIPTION_STATUSES]
-    contacts = list(account.contacts.order_by("-is_decision_maker", "-is_champion", "name_kana"))
+    contacts = list(account.contacts.order_by(*CONTACT_ORDER))
     user = _user(request)
     context = {
         "section": "accounts",
@@ -289,7 +291,7 @@ def _timeline_context(request: HttpRequest, account: Account) -> dict[str, Any]:
     before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
     if before is not None and timezone.is_naive(before):
         before = timezone.make_aware(before)
-    limit = 25
+    limit = 15
     entries = timeline.timeline(account, sources=chosen or None, before=before, limit=limit + 1)
     return {
         "timeline_entries": entries[:limit],

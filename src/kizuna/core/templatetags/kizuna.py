@@ -71,6 +71,13 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
 
 
 @register.filter
+def join_names(values: Any) -> str:
+    """A list of names joined the way the current language writes lists (、 or , )."""
+    separator = "、" if (get_language() or "ja").startswith("ja") else ", "
+    return separator.join(str(value) for value in values)
+
+
+@register.filter
 def get_item(mapping: Any, key: str) -> Any:
     if isinstance(mapping, dict):
         return mapping.get(key)

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kizuna.core.models import AuditAction, AuditEntry, Role, User
+from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +89,30 @@ def test_deleting_is_logged(manager_client: Client) -> None:
     entry = AuditEntry.objects.get(action=AuditAction.DELETE)
     assert entry.object_repr == "株式会社ミドリ"
     assert entry.object_id == str(account.pk)
+
+
+def test_log_reads_in_labels_not_codes(csm_client: Client) -> None:
+    account = AccountFactory.create(name="株式会社ミドリ", name_kana="ミドリ", industry="retail")
+    csm_client.post(
+        reverse("customers:account_edit", args=[account.pk]),
+        _account_form(stage="renewal"),
+    )
+    entry = AuditEntry.objects.get(action=AuditAction.UPDATE)
+    assert ("lifecycle stage", "Onboarding", "Renewal") in entry.change_rows()
+    assert entry.object_type_label == "account"
+
+
+def test_password_change_shows_only_that_it_changed(admin_client_user) -> None:
+    client, _admin = admin_client_user
+    user = UserFactory.create(username="tanaka", role=Role.CSM)
+    client.post(
+        reverse("core:user_edit", args=[user.pk]),
+        {
+            "username": "tanaka",
+            "role": Role.CSM,
+            "password": "Minami-Kaze-2026!",
+            "is_active": "on",
+        },
+    )
+    entry = AuditEntry.objects.get(object_type="core.user", action=AuditAction.UPDATE)
+    assert ("password", "", "(changed)") in entry.change_rows()
