@@ -229,7 +229,7 @@ class TierPolicyForm(forms.ModelForm[TierPolicy]):
             field = self.fields[name]
             assert isinstance(field, forms.DecimalField)
             field.decimal_places = 0
-            field.min_value = Decimal(0)
+            field.min_value = 0
             field.widget.attrs.update({"step": "1", "min": "0"})
             value = getattr(self.instance, name)
             if value is not None:

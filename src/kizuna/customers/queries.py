@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -125,6 +126,38 @@ def accounts_for(
         else:
             accounts = accounts.filter(**{lookup: value})
     return accounts.order_by(*SORTS[spec.sort])
+
+
+# Below this many matches, a search page is fetched by sorting just the matches; above it, by
+# walking the sort order's index until a page is full (matches are then dense).
+SPARSE_MATCHES = 5000
+
+
+def account_page(
+    spec: AccountFilter,
+    user: User,
+    definitions: list[CustomFieldDefinition],
+    number: str | int | None,
+    per_page: int,
+) -> Page[Account]:
+    """One page of the account list and its total, with a plan that stays fast whatever
+    the search matches.
+
+    A partial-match search cannot use an index to find its rows. Walking the sort index and
+    testing each row is quick when matches are many, slow when they are few; collecting the
+    few matches from the narrow search index and sorting them is the reverse. The total,
+    which the page needs anyway, tells which case this is.
+    """
+    accounts = accounts_for(spec, user, definitions)
+    paginator = Paginator(accounts, per_page)
+    if spec.q and paginator.count <= SPARSE_MATCHES:
+        # `count` is cached on the paginator, so swapping the row query keeps it.
+        paginator.object_list = (
+            Account.objects.filter(pk__in=accounts.values("pk"))
+            .select_related("owner")
+            .order_by(*SORTS[spec.sort])
+        )
+    return paginator.get_page(number)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -88,8 +87,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def account_list(request: HttpRequest) -> HttpResponse:
     definitions = services.custom_field_definitions()
     spec = queries.AccountFilter.from_query(request.GET, definitions)
-    accounts = queries.accounts_for(spec, _user(request), definitions)
-    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queries.account_page(
+        spec, _user(request), definitions, request.GET.get("page"), PAGE_SIZE
+    )
     context = {
         "section": "accounts",
         "page": page,

@@ -61,3 +61,19 @@ def test_no_match_shows_the_empty_state(csm_client: Client, portfolio: None) -> 
 def test_search_does_not_match_across_fields(csm_client: Client, portfolio: None) -> None:
     # The end of the name and the start of the kana must not form a match together.
     assert _names(csm_client, "物流さくら") == []
+
+
+@pytest.mark.parametrize("sparse_limit", [0, 10_000])
+def test_both_search_plans_return_the_same_sorted_page(
+    csm_client: Client, monkeypatch: pytest.MonkeyPatch, sparse_limit: int
+) -> None:
+    from kizuna.customers import queries
+
+    monkeypatch.setattr(queries, "SPARSE_MATCHES", sparse_limit)
+    for index in range(60):
+        AccountFactory.create(name=f"株式会社サクラ{index:02d}", name_kana=f"サクラ{index:02d}")
+    AccountFactory.create(name="ミドリ精機株式会社", name_kana="ミドリセイキ")
+    response = csm_client.get(reverse("customers:accounts"), {"q": "さくら", "sort": "name"})
+    page = response.context["page"]
+    assert page.paginator.count == 60
+    assert [a.name for a in page.object_list] == [f"株式会社サクラ{i:02d}" for i in range(50)]
