@@ -60,9 +60,7 @@ class Account(TimestampedModel):
         on_delete=models.SET_NULL,
         related_name="owned_accounts",
     )
-    tier = models.CharField(
-        _("tier"), max_length=8, choices=Tier.choices, default=Tier.TECH_TOUCH, db_index=True
-    )
+    tier = models.CharField(_("tier"), max_length=8, choices=Tier.choices, default=Tier.TECH_TOUCH)
     stage = models.CharField(
         _("lifecycle stage"),
         max_length=16,
@@ -88,6 +86,17 @@ class Account(TimestampedModel):
             models.Index(fields=["next_renewal_date", "id"], name="account_renewal"),
             models.Index(fields=["owner", "name_kana", "name", "id"], name="account_owner"),
             models.Index(fields=["-updated_at", "id"], name="account_updated"),
+            # These two cover the portfolio aggregate (queries.portfolio), for one owner's
+            # book and for everyone's, so it reads an index only; the second also serves
+            # the tier and tier+stage filters of the account list.
+            models.Index(
+                fields=["owner", "tier", "stage", "arr", "next_renewal_date"],
+                name="account_portfolio",
+            ),
+            models.Index(
+                fields=["tier", "stage", "arr", "next_renewal_date"],
+                name="account_tier_portfolio",
+            ),
         ]
 
     def __str__(self) -> str:

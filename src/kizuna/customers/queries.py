@@ -13,6 +13,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from kizuna.core.models import User
 from kizuna.customers import search
@@ -128,8 +129,8 @@ def accounts_for(
     return accounts.order_by(*SORTS[spec.sort])
 
 
-# Below this many matches, a search page is fetched by sorting just the matches; above it, by
-# walking the sort order's index until a page is full (matches are then dense).
+# Up to this many matches, a search page is built from the list of matching ids; beyond it,
+# by walking the sort order's index until a page is full (matches are then dense).
 SPARSE_MATCHES = 5000
 
 
@@ -144,20 +145,33 @@ def account_page(
     the search matches.
 
     A partial-match search cannot use an index to find its rows. Walking the sort index and
-    testing each row is quick when matches are many, slow when they are few; collecting the
-    few matches from the narrow search index and sorting them is the reverse. The total,
-    which the page needs anyway, tells which case this is.
+    testing each row is quick when matches are many and slow when they are few. So the
+    matching ids are first collected in one scan of the narrow search index, stopping past
+    SPARSE_MATCHES: when fewer, the total and the page come from that id list.
     """
     accounts = accounts_for(spec, user, definitions)
-    paginator = Paginator(accounts, per_page)
-    if spec.q and paginator.count <= SPARSE_MATCHES:
-        # `count` is cached on the paginator, so swapping the row query keeps it.
-        paginator.object_list = (
-            Account.objects.filter(pk__in=accounts.values("pk"))
-            .select_related("owner")
-            .order_by(*SORTS[spec.sort])
-        )
-    return paginator.get_page(number)
+    if spec.q:
+        matches = list(accounts.order_by().values_list("pk", flat=True)[: SPARSE_MATCHES + 1])
+        if len(matches) <= SPARSE_MATCHES:
+            rows = (
+                Account.objects.filter(pk__in=matches)
+                .select_related("owner")
+                .order_by(*SORTS[spec.sort])
+            )
+            return _CountedPaginator(rows, per_page, len(matches)).get_page(number)
+    return Paginator(accounts, per_page).get_page(number)
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its total, so it does not count again."""
+
+    def __init__(self, object_list: QuerySet[Account], per_page: int, total: int) -> None:
+        super().__init__(object_list, per_page)
+        self.total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self.total
 
 
 @dataclass(frozen=True)
@@ -169,57 +183,73 @@ class Bucket:
     share: float  # 0–100, of the largest bucket's ARR, for bar widths
 
 
-def _buckets(
-    field_name: str, choices: list[tuple[str, Any]], scope: QuerySet[Account]
-) -> list[Bucket]:
-    rows = {
-        row[field_name]: row
-        for row in scope.order_by().values(field_name).annotate(n=Count("id"), total=Sum("arr"))
-    }
-    largest = max((row["total"] or Decimal(0) for row in rows.values()), default=Decimal(0))
-    buckets = []
-    for key, label in choices:
-        row = rows.get(key, {"n": 0, "total": Decimal(0)})
-        arr = row["total"] or Decimal(0)
-        share = float(arr / largest * 100) if largest else 0.0
-        buckets.append(Bucket(key=key, label=str(label), accounts=row["n"], arr=arr, share=share))
-    return buckets
-
-
-def arr_by_tier(scope: QuerySet[Account]) -> list[Bucket]:
-    return _buckets("tier", Tier.choices, scope)
-
-
-def arr_by_stage(scope: QuerySet[Account]) -> list[Bucket]:
-    return _buckets("stage", LifecycleStage.choices, scope)
-
-
 @dataclass(frozen=True)
-class PortfolioTotals:
+class Portfolio:
+    """A book of accounts in figures: live totals, renewals due, ARR by tier and by stage."""
+
     accounts: int
     arr: Decimal
     renewals_90d: int
     renewals_90d_arr: Decimal
+    by_tier: list[Bucket]
+    by_stage: list[Bucket]
 
 
-def portfolio_totals(scope: QuerySet[Account]) -> PortfolioTotals:
+def _buckets(
+    totals: dict[str, tuple[int, Decimal]], choices: list[tuple[str, Any]]
+) -> list[Bucket]:
+    largest = max((arr for _count, arr in totals.values()), default=Decimal(0))
+    buckets = []
+    for key, label in choices:
+        count, arr = totals.get(key, (0, Decimal(0)))
+        share = float(arr / largest * 100) if largest else 0.0
+        buckets.append(Bucket(key=key, label=str(label), accounts=count, arr=arr, share=share))
+    return buckets
+
+
+def portfolio(scope: QuerySet[Account]) -> Portfolio:
+    """All the home page's figures from one GROUP BY tier, stage over `scope`.
+
+    Churned accounts count in the stage chart only: they are no longer in any tier's book
+    and their ARR is zero.
+    """
     today = timezone.localdate()
     window = Q(
         next_renewal_date__gte=today,
         next_renewal_date__lte=today + datetime.timedelta(days=90),
     )
-    live = scope.exclude(stage=LifecycleStage.CHURNED)
-    row = live.aggregate(
-        accounts=Count("id"),
-        total_arr=Sum("arr"),
-        renewals=Count("id", filter=window),
-        renewals_arr=Sum("arr", filter=window),
+    rows = (
+        scope.order_by()
+        .values("tier", "stage")
+        .annotate(
+            n=Count("id"),
+            total=Sum("arr"),
+            renewals=Count("id", filter=window),
+            renewals_arr=Sum("arr", filter=window),
+        )
     )
-    return PortfolioTotals(
-        accounts=row["accounts"],
-        arr=row["total_arr"] or Decimal(0),
-        renewals_90d=row["renewals"],
-        renewals_90d_arr=row["renewals_arr"] or Decimal(0),
+    by_tier: dict[str, tuple[int, Decimal]] = {}
+    by_stage: dict[str, tuple[int, Decimal]] = {}
+    accounts, total_arr, renewals, renewals_arr = 0, Decimal(0), 0, Decimal(0)
+    for row in rows:
+        arr = row["total"] or Decimal(0)
+        count, stage_arr = by_stage.get(row["stage"], (0, Decimal(0)))
+        by_stage[row["stage"]] = (count + row["n"], stage_arr + arr)
+        if row["stage"] == LifecycleStage.CHURNED:
+            continue
+        count, tier_arr = by_tier.get(row["tier"], (0, Decimal(0)))
+        by_tier[row["tier"]] = (count + row["n"], tier_arr + arr)
+        accounts += row["n"]
+        total_arr += arr
+        renewals += row["renewals"]
+        renewals_arr += row["renewals_arr"] or Decimal(0)
+    return Portfolio(
+        accounts=accounts,
+        arr=total_arr,
+        renewals_90d=renewals,
+        renewals_90d_arr=renewals_arr,
+        by_tier=_buckets(by_tier, Tier.choices),
+        by_stage=_buckets(by_stage, LifecycleStage.choices),
     )
 
 

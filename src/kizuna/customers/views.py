@@ -67,15 +67,12 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = mine if own_book else Account.objects.all()
     context = {
         "own_book": own_book,
-        "totals": queries.portfolio_totals(scope),
+        "portfolio": queries.portfolio(scope),
         "my_accounts": scope.exclude(stage=LifecycleStage.CHURNED)
         .select_related("owner")
         .order_by("-arr", "id")[:8],
         "renewals": queries.renewals_due(scope, days=90, limit=8),
         "touchpoints": queries.recent_touchpoints(user if own_book else None),
-        # Churned accounts keep their last tier but are not part of today's tiers.
-        "by_tier": queries.arr_by_tier(scope.exclude(stage=LifecycleStage.CHURNED)),
-        "by_stage": queries.arr_by_stage(scope),
         "section": "home",
     }
     return render(request, "customers/home.html", context)
@@ -520,7 +517,7 @@ def tier_settings(request: HttpRequest) -> HttpResponse:
         services.update_tier_policy(_user(request), form.instance, before)
         messages.success(request, _("Tier thresholds saved; every account's tier was updated."))
         return redirect("customers:tiers")
-    buckets = queries.arr_by_tier(Account.objects.exclude(stage=LifecycleStage.CHURNED))
+    buckets = queries.portfolio(Account.objects.all()).by_tier
     return render(
         request,
         "customers/tier_settings.html",

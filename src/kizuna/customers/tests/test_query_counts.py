@@ -56,7 +56,7 @@ def test_account_360_query_count(csm_client: Client, django_assert_num_queries) 
 def test_home_query_count(
     csm_client: Client, portfolio: list[int], django_assert_num_queries
 ) -> None:
-    # session, user, totals, largest accounts, renewals, touchpoints, ARR by tier, by stage
-    with django_assert_num_queries(8):
+    # session, user, the portfolio figures, largest accounts, renewals, touchpoints
+    with django_assert_num_queries(6):
         response = csm_client.get(reverse("customers:home"))
     assert response.status_code == 200

@@ -128,3 +128,20 @@ def test_contract_ending_before_it_starts_is_refused(csm_client: Client) -> None
     )
     assert "cannot be before the start date" in response.content.decode()
     assert account.subscriptions.count() == 0
+
+
+def test_portfolio_figures_leave_churned_accounts_out_of_tiers() -> None:
+    from kizuna.customers import queries
+
+    live = AccountFactory.create(stage="adoption")
+    SubscriptionFactory.create(account=live, arr=Decimal(2_000_000))
+    AccountFactory.create(stage="churned", tier=Tier.HIGH_TOUCH)
+    services.refresh_rollups()
+    figures = queries.portfolio(Account.objects.all())
+    tiers = {bucket.key: bucket.accounts for bucket in figures.by_tier}
+    stages = {bucket.key: bucket.accounts for bucket in figures.by_stage}
+    assert figures.accounts == 1
+    assert figures.arr == Decimal(2_000_000)
+    assert figures.renewals_90d == 0
+    assert sum(tiers.values()) == 1
+    assert stages["churned"] == 1
