@@ -29,8 +29,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    "ninja",
     "kizuna.core",
     "kizuna.customers",
+    "kizuna.usage",
+    "kizuna.integrations",
+    "kizuna.api",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("kizuna.core.urls")),
     path("", include("kizuna.customers.urls")),
+    path("", include("kizuna.usage.urls")),
+    path("", include("kizuna.integrations.urls")),
+    path("", include("kizuna.api.urls")),
 ]
 
 handler403 = "kizuna.core.views.permission_denied"

@@ -13,3 +13,21 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import jobs  # noqa: F401  (registers the periodic jobs)
+        from kizuna.core.navigation import register
+
+        register(
+            "settings",
+            "users",
+            _("Users & roles"),
+            "core:users",
+            allowed=lambda user: user.can_manage_users,
+            order=10,
+        )
+        register(
+            "settings",
+            "audit",
+            _("Audit log"),
+            "core:audit",
+            allowed=lambda user: user.can_configure,
+            order=90,
+        )

@@ -20,7 +20,7 @@ from django.forms import ModelForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kizuna.core import audit
+from kizuna.core import audit, events
 from kizuna.core.models import User
 from kizuna.customers.choices import LIVE_SUBSCRIPTION_STATUSES, CustomFieldType, Tier
 from kizuna.customers.models import (
@@ -41,9 +41,12 @@ def save_form[M: models.Model](
     """
     instance = form.save()
     if before is None:
-        audit.record_create(actor, instance)
+        entry = audit.record_create(actor, instance)
+        _publish(instance, instance.pk, "created", entry.changes, actor)
     else:
-        audit.record_update(actor, instance, before)
+        updated = audit.record_update(actor, instance, before)
+        if updated is not None:
+            _publish(instance, instance.pk, "updated", updated.changes, actor)
     _after_change(instance)
     return instance
 
@@ -52,8 +55,27 @@ def save_form[M: models.Model](
 def delete(actor: User | None, instance: models.Model) -> None:
     object_id = instance.pk
     instance.delete()
-    audit.record_delete(actor, instance, object_id)
+    entry = audit.record_delete(actor, instance, object_id)
+    _publish(instance, object_id, "deleted", entry.changes, actor)
     _after_change(instance)
+
+
+def _publish(
+    instance: models.Model,
+    object_id: Any,
+    action: str,
+    changes: dict[str, list[str]],
+    actor: User | None,
+) -> None:
+    events.publish(
+        events.DomainEvent(
+            type=events.event_name(instance, action),
+            instance=instance,
+            object_id=object_id,
+            changes=changes,
+            actor_id=actor.pk if actor is not None else None,
+        )
+    )
 
 
 def _after_change(instance: models.Model) -> None:
