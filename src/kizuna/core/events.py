@@ -9,7 +9,7 @@ call out to the network: they record, and a background task does the slow part a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,9 @@ class DomainEvent:
     actor_id: int | None = None
 
 
-Subscriber = Callable[[DomainEvent], None]
+# A subscriber receives the events of one change, or of a whole import, at once, so that it
+# can record its work with one bulk insert instead of a query per row.
+Subscriber = Callable[[Sequence[DomainEvent]], None]
 _SUBSCRIBERS: list[Subscriber] = []
 
 
@@ -39,8 +41,14 @@ def subscribe(subscriber: Subscriber) -> Subscriber:
 
 
 def publish(event: DomainEvent) -> None:
+    publish_many([event])
+
+
+def publish_many(batch: Sequence[DomainEvent]) -> None:
+    if not batch:
+        return
     for subscriber in list(_SUBSCRIBERS):
-        subscriber(event)
+        subscriber(batch)
 
 
 def event_name(instance: models.Model, action: str) -> str:

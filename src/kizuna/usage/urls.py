@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "usage"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # The JavaScript tracker and the demo customer app (see tracker_urls.py).
+    path("", include("kizuna.usage.tracker_urls")),
+]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def received(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[events.DomainEvent]]:
     seen: list[events.DomainEvent] = []
-    monkeypatch.setattr(events, "_SUBSCRIBERS", [seen.append])
+    monkeypatch.setattr(events, "_SUBSCRIBERS", [seen.extend])
     yield seen
 
 
