@@ -1,5 +1,42 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth.decorators import login_not_required
+from django.urls import URLPattern, URLResolver, include, path, re_path
+
+from kizuna.api import views
+from kizuna.api.api import api
 
 app_name = "api"
 
-urlpatterns: list = []
+
+def _api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """The API's URLs, exempt from the sign-in redirect: they answer 401 JSON themselves.
+    The docs page stays a normal page, so a visitor who is not signed in is sent to log in.
+    """
+    patterns, app, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern) and pattern.name != "openapi-view":
+            login_not_required(pattern.callback)
+    return patterns, app, namespace
+
+
+patterns, _app, namespace = _api_urls()
+
+urlpatterns = [
+    path("api/v1/", include((patterns, "v1"), namespace=namespace)),
+    re_path(r"^api/v1/(?P<rest>.*)$", views.api_not_found, name="not_found"),
+    path("settings/api-keys/", views.api_keys, name="keys"),
+    path("settings/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="key_revoke"),
+    path("settings/webhooks/", views.webhook_list, name="webhooks"),
+    path("settings/webhooks/new/", views.webhook_edit, name="webhook_new"),
+    path("settings/webhooks/<int:pk>/", views.webhook_detail, name="webhook"),
+    path("settings/webhooks/<int:pk>/edit/", views.webhook_edit, name="webhook_edit"),
+    path("settings/webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook_delete"),
+    path("settings/webhooks/<int:pk>/toggle/", views.webhook_toggle, name="webhook_toggle"),
+    path("settings/webhooks/<int:pk>/test/", views.webhook_test, name="webhook_test"),
+    path("settings/webhooks/<int:pk>/rotate/", views.webhook_rotate, name="webhook_rotate"),
+    path("settings/webhooks/deliveries/<int:pk>/", views.delivery_detail, name="delivery"),
+    path(
+        "settings/webhooks/deliveries/<int:pk>/redeliver/",
+        views.delivery_redeliver,
+        name="delivery_redeliver",
+    ),
+]

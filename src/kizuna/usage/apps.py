@@ -6,3 +6,16 @@ class UsageConfig(AppConfig):
     name = "kizuna.usage"
     label = "usage"
     verbose_name = _("Product usage")
+
+    def ready(self) -> None:
+        from kizuna.core.navigation import register
+        from kizuna.usage import jobs, timeline  # noqa: F401  (register jobs and the timeline)
+
+        register(
+            "settings",
+            "sources",
+            _("Data sources"),
+            "usage:sources",
+            allowed=lambda user: user.can_configure,
+            order=40,
+        )
