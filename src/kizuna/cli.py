@@ -16,6 +16,9 @@ COMMANDS = {
     "migrate": "Create or upgrade the database schema.",
     "createadmin": "Create an admin user, or reset an existing one's password.",
     "seed": "Fill an empty database with a deterministic demo portfolio of N accounts.",
+    "sources": "Create, list and disable tracking sources (create prints the write key).",
+    "import": "Import accounts, contacts, contracts, opportunities or touchpoints from CSV/Excel.",
+    "apikey": "Create, list and revoke REST API keys (create prints the key once).",
 }
 
 

@@ -10,6 +10,12 @@ from kizuna.core.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests that are about hashing set it back themselves.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default(settings):
     # Tests read English strings unless they ask for Japanese; the product default stays ja.
     settings.LANGUAGE_CODE = "en"

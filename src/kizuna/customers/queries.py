@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -19,6 +20,7 @@ from kizuna.core.models import User
 from kizuna.customers import search
 from kizuna.customers.choices import CustomFieldType, LifecycleStage, Tier
 from kizuna.customers.models import Account, CustomFieldDefinition, Touchpoint
+from kizuna.customers.services import clean_custom_value
 
 SORTS: dict[str, tuple[str, ...]] = {
     "name": ("name_kana", "name", "id"),
@@ -26,6 +28,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "arr": ("arr", "id"),
     "renewal": ("next_renewal_date", "id"),
     "-updated": ("-updated_at", "id"),
+    # Logins in the last 30 days, from the usage app's rollups (see with_usage below).
+    "-logins": ("-logins_30d", "id"),
 }
 RENEWAL_WINDOWS = (30, 60, 90, 180, 365)
 
@@ -121,12 +125,20 @@ def accounts_for(
             accounts = accounts.filter(**{f"{lookup}__icontains": value})
         elif definition.field_type == CustomFieldType.NUMBER:
             try:
-                accounts = accounts.filter(**{lookup: Decimal(value)})
-            except ArithmeticError:
+                # Compare with the stored JSON form (int or float), see services.clean_custom_value.
+                accounts = accounts.filter(**{lookup: clean_custom_value(definition, value)})
+            except ValidationError:
                 spec.errors.append(key)
         else:
             accounts = accounts.filter(**{lookup: value})
-    return accounts.order_by(*SORTS[spec.sort])
+    return with_usage(accounts).order_by(*SORTS[spec.sort])
+
+
+def with_usage(accounts: QuerySet[Account]) -> QuerySet[Account]:
+    """Accounts with `logins_30d`, joined in the same query (the list shows and sorts it)."""
+    from kizuna.usage import queries as usage_queries
+
+    return usage_queries.with_logins_30d(accounts)
 
 
 # Up to this many matches, a search page is built from the list of matching ids; beyond it,
@@ -153,11 +165,9 @@ def account_page(
     if spec.q:
         matches = list(accounts.order_by().values_list("pk", flat=True)[: SPARSE_MATCHES + 1])
         if len(matches) <= SPARSE_MATCHES:
-            rows = (
-                Account.objects.filter(pk__in=matches)
-                .select_related("owner")
-                .order_by(*SORTS[spec.sort])
-            )
+            rows = with_usage(
+                Account.objects.filter(pk__in=matches).select_related("owner")
+            ).order_by(*SORTS[spec.sort])
             return _CountedPaginator(rows, per_page, len(matches)).get_page(number)
     return Paginator(accounts, per_page).get_page(number)
 

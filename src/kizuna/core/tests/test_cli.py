@@ -20,7 +20,17 @@ def test_help_lists_the_commands() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "kizuna", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("demo", "serve", "worker", "migrate", "createadmin", "seed"):
+    for command in (
+        "demo",
+        "serve",
+        "worker",
+        "migrate",
+        "createadmin",
+        "seed",
+        "sources",
+        "import",
+        "apikey",
+    ):
         assert f"  {command}" in result.stdout
 
 

@@ -44,7 +44,10 @@ def test_repeated_failures_lock_the_login(client: Client) -> None:
     assert "_auth_user_id" not in client.session
 
 
-def test_passwords_are_hashed_with_argon2() -> None:
+def test_passwords_are_hashed_with_argon2(settings) -> None:
+    from kizuna import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     user = UserFactory.create()
     assert user.password.startswith("argon2")
 

@@ -1,86 +1,94 @@
-"""`kizuna serve`: Gunicorn (a production-grade WSGI server) plus, on the embedded default,
-the built-in background worker as a supervised child process."""
+"""`kizuna serve`: Gunicorn (a production-grade WSGI server) and, on the embedded default, the
+built-in background worker — two child processes supervised by this command."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import threading
 import time
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from gunicorn.app.base import BaseApplication
+
+STOP_TIMEOUT = 25  # seconds each child gets to finish what it is doing
 
 
-class KizunaServer(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
+class Supervisor:
+    """Runs the server and the worker side by side: restarts the worker if it dies, stops
+    everything if the server dies, and passes SIGTERM/SIGINT on to both for a clean stop."""
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+    def __init__(self, server: list[str], worker: list[str] | None) -> None:
+        self.server_command = server
+        self.worker_command = worker
+        self.stopping = False
 
-    def load(self) -> Any:
-        from kizuna.wsgi import application
+    def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
+        # Own sessions: a Ctrl-C to the terminal reaches this supervisor only, which then
+        # stops the children in order.
+        return subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)  # noqa: S603
 
-        return application
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
 
-
-class WorkerSupervisor:
-    """Keeps one `kizuna worker` child running; restarts it if it dies."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
-        self.stopping = threading.Event()
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="kizuna-worker-supervisor", daemon=True).start()
-
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "kizuna", "worker"], env=os.environ.copy()
-            )
-            self.process.wait()
-            if not self.stopping.is_set():
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        server = self._spawn(self.server_command)
+        worker = self._spawn(self.worker_command) if self.worker_command else None
+        code = 0
+        while not self.stopping:
+            if server.poll() is not None:
+                code = server.returncode or 1
+                print("kizuna: the web server stopped; stopping", file=sys.stderr)
+                break
+            if worker is not None and worker.poll() is not None and self.worker_command:
                 print("kizuna: the background worker stopped; restarting it", file=sys.stderr)
-                self.stopping.wait(2)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+                time.sleep(1)
+                worker = self._spawn(self.worker_command)
+            time.sleep(0.2)
+        for child in (server, worker):
+            if child is not None and child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in (server, worker):
+            if child is None:
+                continue
             try:
-                self.process.wait(timeout=20)
+                child.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                child.kill()
+                child.wait()
+        return code
 
 
-def serve(host: str, port: int, workers: int, threads: int, with_worker: bool) -> None:
-    supervisor = WorkerSupervisor() if with_worker else None
-    if supervisor:
-        supervisor.start()
-        time.sleep(0.2)
-    options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": threads,
-        "accesslog": "-",
-        "errorlog": "-",
-        "timeout": 60,
-        "graceful_timeout": 20,
-        "forwarded_allow_ips": os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-    }
-    try:
-        KizunaServer(options).run()
-    finally:
-        if supervisor:
-            supervisor.stop()
+def gunicorn_command(host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kizuna.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
+        "--error-logfile",
+        "-",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "20",
+        "--forwarded-allow-ips",
+        os.environ.get("KIZUNA_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
 
 
 class Command(BaseCommand):
@@ -109,4 +117,10 @@ class Command(BaseCommand):
         with_worker = settings.TASKS_BACKEND == "database" and not options["no_worker"]
         self.stdout.write(f"Kizuna is serving at http://{options['host']}:{options['port']}/")
         self.stdout.flush()
-        serve(options["host"], options["port"], options["workers"], options["threads"], with_worker)
+        server = gunicorn_command(
+            options["host"], options["port"], options["workers"], options["threads"]
+        )
+        worker = [sys.executable, "-m", "kizuna", "worker"] if with_worker else None
+        code = Supervisor(server, worker).run()
+        if code:
+            raise CommandError(f"the web server exited with status {code}")
