@@ -8,8 +8,10 @@ class ApiConfig(AppConfig):
     verbose_name = _("API and webhooks")
 
     def ready(self) -> None:
-        from kizuna.api import jobs  # noqa: F401  (registers the periodic jobs)
-        from kizuna.api import webhooks
+        from kizuna.api import (
+            jobs,  # noqa: F401  (registers the periodic jobs)
+            webhooks,
+        )
         from kizuna.api.event_types import register_customer_event_types
         from kizuna.core import events
         from kizuna.core.navigation import register

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,6 +87,22 @@ class ApiKey(models.Model):
         return str(ApiKeyStatus(self.status).label)
 
 
+def validate_webhook_url(value: str) -> None:
+    """An http(s) URL with a host. Unlike Django's URLValidator it accepts the single-label
+    host names of a closed network, e.g. ``http://crm/hooks/kizuna``."""
+    parts = urlsplit(value)
+    blank = any(character.isspace() for character in value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or blank:
+        raise ValidationError(
+            _("Enter an http:// or https:// URL, e.g. https://crm.example.jp/hooks/kizuna."),
+            code="invalid",
+        )
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ValidationError(_("The port in the URL is not valid."), code="invalid") from None
+
+
 class WebhookEndpoint(models.Model):
     """A URL that receives signed POSTs for the event types it subscribes to.
 
@@ -94,7 +111,7 @@ class WebhookEndpoint(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=500)
+    url = models.CharField(_("URL"), max_length=500, validators=[validate_webhook_url])
     # Used to sign every payload, so it is kept as is; it is not an editable field so the
     # audit log never records it.
     secret = models.CharField(max_length=100, editable=False)

@@ -1,10 +1,36 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.utils.translation import gettext as _
 
 from kizuna.api import views
 from kizuna.api.api import api
+from kizuna.api.rest import ApiError
 
 app_name = "api"
+
+
+def _json_405(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """ninja answers a method a path does not have with a plain-text 405; give it the API's
+    error body instead (keeping the Allow header)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            error = ApiError(405, "method_not_allowed", _("This path does not take this method."))
+            allowed = JsonResponse(error.body(), status=405)
+            allowed["Allow"] = response.get("Allow", "")
+            return allowed
+        return response
+
+    return wrapped
 
 
 def _api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
@@ -13,8 +39,12 @@ def _api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     """
     patterns, app, namespace = api.urls
     for pattern in patterns:
-        if isinstance(pattern, URLPattern) and pattern.name != "openapi-view":
-            login_not_required(pattern.callback)
+        if not isinstance(pattern, URLPattern) or pattern.name == "openapi-view":
+            continue
+        if pattern.name == "api-root":
+            pattern.callback = views.api_root
+        else:
+            pattern.callback = login_not_required(_json_405(pattern.callback))
     return patterns, app, namespace
 
 

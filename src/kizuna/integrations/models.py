@@ -8,12 +8,14 @@ database (`ImportFile`) so that any worker on any machine can read it.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +38,8 @@ class ImportStatus(models.TextChoices):
 
 # A job in one of these statuses is being worked on by a request or a background task.
 RUNNING_STATUSES = (ImportStatus.VALIDATING, ImportStatus.APPLYING)
+# A running job that has not reported progress for this long is taken as interrupted.
+STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 class Phase(models.TextChoices):
@@ -183,6 +187,15 @@ class ImportJob(models.Model):
         return self.status in RUNNING_STATUSES
 
     @property
+    def is_stale(self) -> bool:
+        """Running, but silent for longer than a worker ever is (it died or was stopped)."""
+        return (
+            self.is_running
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < timezone.now() - STALE_AFTER
+        )
+
+    @property
     def can_apply(self) -> bool:
         """A clean dry run is the only way to apply: no row errors and no file problem."""
         return (
@@ -219,12 +232,14 @@ class ImportJob(models.Model):
 
 
 class ImportFile(models.Model):
-    """The uploaded bytes of an import, kept apart from the job so lists never load them."""
+    """The uploaded bytes of an import, and its data rows as parsed at upload (compressed,
+    see `tabular.pack_rows`), kept apart from the job so lists never load them."""
 
     job = models.OneToOneField(
         ImportJob, primary_key=True, on_delete=models.CASCADE, related_name="upload"
     )
     content = models.BinaryField()
+    rows = models.BinaryField(default=b"")
 
     def __str__(self) -> str:
         return self.job.file_name

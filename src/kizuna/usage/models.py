@@ -97,9 +97,7 @@ class UsageSettings(models.Model):
         if not cleaned:
             raise ValidationError({"login_events": _("Name at least one login event.")})
         if any(len(name) > MAX_EVENT_NAME for name in cleaned):
-            raise ValidationError(
-                {"login_events": _("An event name has at most 200 characters.")}
-            )
+            raise ValidationError({"login_events": _("An event name has at most 200 characters.")})
         if len(set(cleaned)) != len(cleaned):
             raise ValidationError({"login_events": _("Each event name may appear only once.")})
         self.login_events = cleaned
@@ -223,10 +221,19 @@ class AccountDailyUsage(models.Model):
     contacts. The row with type "" and event "" is the day's total: every usage event, and
     the distinct contacts active that day (daily active users).
 
-    For page and screen views `event` is the page's name (often empty)."""
+    For page and screen views `event` is the page's name (often empty).
+
+    The rollup tables' relations have no database constraint: the worker writes a row per
+    account, contact, day and event, and a foreign-key check on each costs as much as the
+    row itself. The worker only counts events of existing accounts and contacts, and Django
+    deletes the rows of a deleted account or contact with one DELETE each."""
 
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, db_index=False, related_name="+"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     day = models.DateField()
     type = models.CharField(max_length=8, blank=True)
@@ -251,10 +258,18 @@ class ContactDailyUsage(models.Model):
     with type "" and event "")."""
 
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, db_index=False, related_name="+"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     contact = models.ForeignKey(
-        "customers.Contact", on_delete=models.CASCADE, db_index=False, related_name="+"
+        "customers.Contact",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     day = models.DateField()
     type = models.CharField(max_length=8, blank=True)
@@ -279,9 +294,15 @@ class ContactActivity(models.Model):
     workspaces). Active users in a window are the rows seen since its start."""
 
     account = models.ForeignKey(
-        "customers.Account", on_delete=models.CASCADE, db_index=False, related_name="+"
+        "customers.Account",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
-    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(
+        "customers.Contact", on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     last_seen_at = models.DateTimeField()
 
     class Meta:
@@ -302,17 +323,15 @@ class AccountActivity(models.Model):
     30-day figures were computed for)."""
 
     account = models.OneToOneField(
-        "customers.Account", primary_key=True, on_delete=models.CASCADE, related_name="+"
+        "customers.Account",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="usage_activity",
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
     logins_30d = models.IntegerField(default=0)
     active_users_30d = models.IntegerField(default=0)
     window_end = models.DateField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["-logins_30d", "account"], name="usage_activity_logins"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.logins_30d} logins"

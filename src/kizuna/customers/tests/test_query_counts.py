@@ -47,8 +47,9 @@ def test_account_360_query_count(csm_client: Client, django_assert_num_queries) 
             ContactFactory.create(account=account)
         )
     # session, user, account+owner, custom fields, contracts, contacts, opportunities,
-    # audit, timeline (touchpoints + their contacts, contracts, opportunities)
-    with django_assert_num_queries(12):
+    # audit, timeline (touchpoints + their contacts, contracts, opportunities, product
+    # usage per day from the rollups)
+    with django_assert_num_queries(13):
         response = csm_client.get(reverse("customers:account", args=[account.pk]))
     assert response.status_code == 200
 

@@ -34,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from kizuna.customers import demo
         from kizuna.customers.models import Account
+        from kizuna.usage import demo as usage_demo
 
         self.stdout.write("Preparing the database…")
         call_command("migrate", interactive=False, verbosity=0)
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             result = demo.generate(options["accounts"], password=password, stdout=self.stdout.write)
             create_demo_custom_fields()
             users = result.users
+            self.stdout.write("Generating 90 days of product usage…")
+            usage_demo.generate(stdout=self.stdout.write)
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write("")
