@@ -169,6 +169,10 @@ def account_page(
                 Account.objects.filter(pk__in=matches).select_related("owner")
             ).order_by(*SORTS[spec.sort])
             return _CountedPaginator(rows, per_page, len(matches)).get_page(number)
+    if spec.sort == "-logins":
+        from kizuna.usage.queries import AccountsByLogins
+
+        return Paginator(AccountsByLogins(accounts), per_page).get_page(number)  # type: ignore[arg-type]
     return Paginator(accounts, per_page).get_page(number)
 
 

@@ -333,6 +333,12 @@ class AccountActivity(models.Model):
     active_users_30d = models.IntegerField(default=0)
     window_end = models.DateField(null=True, blank=True)
 
+    class Meta:
+        # The account list sorted by logins walks this index (see queries.AccountsByLogins).
+        indexes = [
+            models.Index(fields=["-logins_30d", "account"], name="usage_activity_logins"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.account_id}: {self.logins_30d} logins"
 

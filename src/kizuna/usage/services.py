@@ -338,23 +338,40 @@ def _share_ingest_lock() -> None:
 
 _rollup_lock = threading.Lock()
 _rollup_enqueued_at = 0.0
+_rollup_result_id: str | None = None
 
 
 def schedule_rollup() -> None:
-    """Ask a worker to fold new events into the rollups soon (debounced per process)."""
-    global _rollup_enqueued_at
+    """Ask a worker to fold new events into the rollups soon.
+
+    At most once every ROLLUP_DEBOUNCE_SECONDS per process, and not while the task this
+    process enqueued last is still waiting in the queue: when it runs it will find these
+    events too. So a steady stream of requests keeps about one rollup task queued, not one
+    per request.
+    """
+    global _rollup_enqueued_at, _rollup_result_id
     now = time.monotonic()
     with _rollup_lock:
         if now - _rollup_enqueued_at < ROLLUP_DEBOUNCE_SECONDS:
             return
         _rollup_enqueued_at = now
+        waiting = _rollup_result_id
+    from django.tasks import TaskResultStatus
+
     from kizuna.usage import tasks
 
     try:
-        tasks.rollup_new_events.enqueue()
+        if waiting is not None:
+            last = tasks.rollup_new_events.get_result(waiting)
+            if last.status == TaskResultStatus.READY:
+                return
+        result = tasks.rollup_new_events.enqueue()
     except Exception:
         # The events are committed; the every-minute job rolls them up anyway.
         logger.exception("Could not enqueue the usage rollup; the periodic job will do it")
+        return
+    with _rollup_lock:
+        _rollup_result_id = result.id
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,6 @@ def _collect(request: HttpRequest, kind: str) -> HttpResponse:
     try:
         raw = _read(request, limit)
         body = segment.decode_body(raw, request.headers.get("Content-Encoding", ""), limit)
-        if segment.needs_cleaning(raw):
-            body = segment.clean_strings(body)
     except segment.BodyError as exc:
         return _error(request, exc.status, exc.code, exc.message)
 

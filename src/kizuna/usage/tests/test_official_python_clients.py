@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from rudderstack.analytics import Client as RudderClient
+from rudderstack.analytics import request as rudder_request
 from segment.analytics import Client as SegmentClient
+from segment.analytics import request as segment_request
 from segment.analytics.request import APIError
 
 from kizuna.customers.models import Account, Contact
 from kizuna.usage.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_library_connections() -> Iterator[None]:
+    # The libraries keep a module-wide keep-alive HTTP session; closing it after each test
+    # lets the live server's request threads end with the test.
+    yield
+    segment_request._session.close()
+    rudder_request._session.close()
 
 
 def _calls(client, user_id: str, group_id: str) -> None:

@@ -182,3 +182,20 @@ def test_events_in_a_time_range(two_accounts):
     recent = queries.events(account_id=busy.pk, since=at(3, hour=0))
 
     assert [e.event for e in recent] == ["Logged In", "Logged In", "Report Exported"]
+
+
+def test_accounts_by_logins_pages_across_those_without_logins(two_accounts):
+    busy, quiet = two_accounts
+    never = AccountFactory.create()
+    also_busy = AccountFactory.create(external_id="SF-ALSO")
+    ContactFactory.create(account=also_busy, product_user_id="a0")
+    store([("a0", "Logged In", at()) for _ in range(5)])
+
+    ordered = queries.AccountsByLogins(Account.objects.all())
+
+    expected = [also_busy.pk, busy.pk, *sorted([quiet.pk, never.pk])]
+    assert ordered.count() == 4
+    assert [a.pk for a in ordered[0:4]] == expected
+    assert [a.pk for a in ordered[1:3]] == expected[1:3]
+    assert [a.pk for a in ordered[3:10]] == expected[3:]
+    assert [a.logins_30d for a in ordered[0:4]] == [5, 2, 0, 0]  # type: ignore[attr-defined]

@@ -156,6 +156,24 @@ def test_nan_is_not_json(client, write_key):
     assert response.status_code == 400
 
 
+def test_numbers_too_large_for_json_storage_are_a_400(client, write_key):
+    response = post(
+        client, "/v1/track", None, raw=b'{"userId": "u", "event": "x", "n": 1e999}', key=write_key
+    )
+
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+
+
+def test_absurdly_nested_body_is_a_400(client, write_key):
+    nested = b"[" * 100_000 + b"]" * 100_000
+    raw = b'{"batch": [{"userId": "u", "event": "x", "properties": {"p": ' + nested + b"}}]}"
+
+    response = post(client, "/v1/batch", None, raw=raw, key=write_key)
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_json")
+
+
 def test_empty_body_is_a_400(client, write_key):
     response = post(client, "/v1/track", None, raw=b"", key=write_key)
 
