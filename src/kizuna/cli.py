@@ -19,6 +19,7 @@ COMMANDS = {
     "sources": "Create, list and disable tracking sources (create prints the write key).",
     "import": "Import accounts, contacts, contracts, opportunities or touchpoints from CSV/Excel.",
     "apikey": "Create, list and revoke REST API keys (create prints the key once).",
+    "usage": "Usage rollups: status, roll up now, rebuild days from the raw events.",
 }
 
 

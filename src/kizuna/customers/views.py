@@ -103,6 +103,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
             ("arr", _("ARR, lowest first")),
             ("renewal", _("Renewal date")),
             ("-updated", _("Recently updated")),
+            ("-logins", _("Logins (30 days), most first")),
         ],
     }
     if request.htmx and request.htmx.target == "account-results":  # type: ignore[attr-defined]
