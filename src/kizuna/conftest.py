@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.test import Client
 
@@ -13,6 +15,19 @@ from kizuna.core.tests.factories import UserFactory
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that are about hashing set it back themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_lookups() -> Iterator[None]:
+    # Ingestion caches write keys and who a user id is for a few seconds per process; each
+    # test starts from its own database, so it starts from empty caches too.
+    from kizuna.usage import services
+
+    services.forget_cached_sources()
+    services.forget_cached_people()
+    yield
+    services.forget_cached_sources()
+    services.forget_cached_people()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core import jobs  # noqa: F401  (registers the periodic jobs)
+        from kizuna.core.conditions.metrics import autodiscover
+
+        autodiscover()
         from kizuna.core.navigation import register
 
         register(

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kizuna.customers import search
@@ -68,6 +69,9 @@ class Account(TimestampedModel):
         default=LifecycleStage.ONBOARDING,
         db_index=True,
     )
+    # The day the account entered its current stage (time in stage; set by the lifecycle
+    # service whenever the stage changes).
+    stage_entered_on = models.DateField(_("in stage since"), default=timezone.localdate)
     custom_attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
     # Maintained from subscriptions (see services.refresh_rollups).
     arr = models.DecimalField(_("ARR"), default=Decimal(0), max_digits=16, decimal_places=2)

@@ -1,0 +1,267 @@
+"""Product usage metrics for conditions and scorecards, read from the daily rollups (never the
+raw events), so each costs the same with a thousand events or ten million.
+
+Windows are whole days ending on the context's day: "30 days" is that day and the 29 before.
+Vocabulary as in kizuna.usage.queries: a login is a track event named in the usage settings,
+active users are distinct contacts with any usage in the window, the login rate is active
+users per licensed seat of the live contracts, in %.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+import pydantic
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kizuna.core.conditions.metrics import Context, DaysBetween, Metric, Params, ValueType, register
+from kizuna.customers.metrics import live_subscriptions
+from kizuna.usage.choices import ALL_ACTIVITY, EventType
+from kizuna.usage.models import AccountDailyUsage, ContactDailyUsage, UsageSettings
+
+USAGE = _("Usage")
+MAX_WINDOW = 365
+
+
+def _logins(ctx: Context) -> list[str]:
+    names = ctx.extra.get("login_events")
+    if names is None:
+        names = list(UsageSettings.current().login_events)
+        ctx.extra["login_events"] = names
+    return names
+
+
+def _days(ctx: Context, days: int, offset: int = 0) -> tuple[datetime.date, datetime.date]:
+    """The window of `days` days ending `offset` windows before the context's day."""
+    last = ctx.today - datetime.timedelta(days=days * offset)
+    return last - datetime.timedelta(days=days - 1), last
+
+
+class WindowParams(Params):
+    days: int = pydantic.Field(default=30, ge=1, le=MAX_WINDOW)
+
+
+class EventParams(WindowParams):
+    event: str = pydantic.Field(min_length=1, max_length=200)
+
+
+def event_count(ctx: Context, days: int, *, events: Sequence[str], offset: int = 0) -> Any:
+    """Track events named `events` in the window, per account (0 when none)."""
+    first, last = _days(ctx, days, offset)
+    total = (
+        AccountDailyUsage.objects.filter(
+            account=OuterRef("pk"),
+            type=EventType.TRACK,
+            event__in=list(events),
+            day__gte=first,
+            day__lte=last,
+        )
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def activity_count(ctx: Context, days: int, offset: int = 0) -> Any:
+    first, last = _days(ctx, days, offset)
+    total = (
+        AccountDailyUsage.objects.filter(
+            account=OuterRef("pk"),
+            type=ALL_ACTIVITY,
+            event=ALL_ACTIVITY,
+            day__gte=first,
+            day__lte=last,
+        )
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+
+
+def active_users(ctx: Context, days: int, offset: int = 0) -> Any:
+    first, last = _days(ctx, days, offset)
+    users = (
+        ContactDailyUsage.objects.filter(
+            account=OuterRef("pk"),
+            type=ALL_ACTIVITY,
+            event=ALL_ACTIVITY,
+            day__gte=first,
+            day__lte=last,
+        )
+        .order_by()
+        .values("account")
+        .annotate(users=Count("contact", distinct=True))
+        .values("users")
+    )
+    return Coalesce(Subquery(users, output_field=IntegerField()), Value(0))
+
+
+def _seats(ctx: Context) -> Any:
+    seats = (
+        live_subscriptions(ctx).order_by().values("account").annotate(s=Sum("seats")).values("s")
+    )
+    return Subquery(seats, output_field=IntegerField())
+
+
+def _percent(part: Any, whole: Any) -> Any:
+    """part / whole in %, NULL when whole is 0 or NULL."""
+    return ExpressionWrapper(
+        Cast(part, FloatField()) * Value(100.0) / Cast(NullIf(whole, Value(0)), FloatField()),
+        output_field=FloatField(),
+    )
+
+
+class UsageMetric(Metric):
+    category = USAGE
+    Params: ClassVar[type[pydantic.BaseModel]] = WindowParams
+    depends_on = frozenset({"usage"})
+
+    def value_type(self, params: Any) -> ValueType:
+        return ValueType.NUMBER
+
+
+@register
+class Logins(UsageMetric):
+    key = "usage.logins"
+    label = _("Logins")
+
+    def expression(self, params: WindowParams, ctx: Context) -> Any:
+        return event_count(ctx, params.days, events=_logins(ctx))
+
+    def describe(self, params: WindowParams) -> str:
+        return gettext("Logins in the last %d days") % params.days
+
+
+@register
+class EventCount(UsageMetric):
+    key = "usage.event_count"
+    label = _("Times an event was done")
+    Params = EventParams
+
+    def expression(self, params: EventParams, ctx: Context) -> Any:
+        return event_count(ctx, params.days, events=[params.event])
+
+    def describe(self, params: EventParams) -> str:
+        return gettext("“%(event)s” in the last %(days)d days") % {
+            "event": params.event,
+            "days": params.days,
+        }
+
+
+@register
+class Activity(UsageMetric):
+    key = "usage.activity"
+    label = _("Usage events (all)")
+
+    def expression(self, params: WindowParams, ctx: Context) -> Any:
+        return activity_count(ctx, params.days)
+
+    def describe(self, params: WindowParams) -> str:
+        return gettext("Usage events in the last %d days") % params.days
+
+
+@register
+class ActiveUsers(UsageMetric):
+    key = "usage.active_users"
+    label = _("Active users")
+
+    def expression(self, params: WindowParams, ctx: Context) -> Any:
+        return active_users(ctx, params.days)
+
+    def describe(self, params: WindowParams) -> str:
+        return gettext("Active users in the last %d days") % params.days
+
+
+@register
+class LoginRate(UsageMetric):
+    key = "usage.login_rate"
+    label = _("Login rate (active users per seat)")
+    unit = "%"
+    depends_on = frozenset({"usage", "subscription"})
+
+    def expression(self, params: WindowParams, ctx: Context) -> Any:
+        return _percent(active_users(ctx, params.days), _seats(ctx))
+
+    def describe(self, params: WindowParams) -> str:
+        return gettext("Login rate over the last %d days (active users per seat)") % params.days
+
+
+@register
+class DaysSinceLastSeen(UsageMetric):
+    key = "usage.days_since_last_seen"
+    label = _("Days since last seen")
+    unit = _("days")
+
+    class Params(Params):
+        pass
+
+    def expression(self, params: Any, ctx: Context) -> Any:
+        last = (
+            AccountDailyUsage.objects.filter(
+                account=OuterRef("pk"), type=ALL_ACTIVITY, event=ALL_ACTIVITY, day__lte=ctx.today
+            )
+            .order_by()
+            .values("account")
+            .annotate(last=Max("day"))
+            .values("last")
+        )
+        return DaysBetween(Subquery(last), Value(ctx.today))
+
+
+class ChangeParams(WindowParams):
+    of: Literal["logins", "active_users", "activity"] = "active_users"
+
+
+CHANGE_OF = {
+    "logins": _("logins"),
+    "active_users": _("active users"),
+    "activity": _("usage events"),
+}
+
+
+@register
+class Change(UsageMetric):
+    """How a usage figure moved: the last N days against the N days before, in %.
+    NULL when the previous window had nothing (no base to compare with)."""
+
+    key = "usage.change"
+    label = _("Change vs the previous window")
+    Params = ChangeParams
+    unit = "%"
+
+    def _figure(self, params: ChangeParams, ctx: Context, offset: int) -> Any:
+        if params.of == "logins":
+            return event_count(ctx, params.days, events=_logins(ctx), offset=offset)
+        if params.of == "activity":
+            return activity_count(ctx, params.days, offset)
+        return active_users(ctx, params.days, offset)
+
+    def expression(self, params: ChangeParams, ctx: Context) -> Any:
+        now = self._figure(params, ctx, 0)
+        before = self._figure(params, ctx, 1)
+        return _percent(now - before, before)
+
+    def describe(self, params: ChangeParams) -> str:
+        return gettext("Change in %(of)s, last %(days)d days vs the %(days)d before (%%)") % {
+            "of": CHANGE_OF[params.of],
+            "days": params.days,
+        }
