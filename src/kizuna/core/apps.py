@@ -16,6 +16,7 @@ class CoreConfig(AppConfig):
         from kizuna.core.conditions.metrics import autodiscover
 
         autodiscover()
+        from kizuna.core import recompute  # noqa: F401  (marks accounts on domain events)
         from kizuna.core.navigation import register
 
         register(

@@ -150,3 +150,18 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DirtyAccount(models.Model):
+    """An account whose derived data (tier, stage, health, segments) must be recomputed
+    because something it reads changed (see kizuna.core.recompute).
+
+    Written in the transaction of the change, so a change that commits is never forgotten;
+    deleted once recomputed, unless it was marked again meanwhile (`marked_at` moved).
+    """
+
+    account_id = models.BigIntegerField(primary_key=True)
+    marked_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} since {self.marked_at}"

@@ -26,3 +26,19 @@ def prune_finished_task_results() -> int:
     cutoff = timezone.now() - datetime.timedelta(days=7)
     deleted, _detail = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
+
+
+@task
+def recompute_pending_accounts() -> int:
+    """Recompute tiers, stages, health and segments of the accounts whose data changed."""
+    from kizuna.core import recompute
+
+    return recompute.run_pending()
+
+
+@task
+def recompute_all_accounts() -> dict[str, str]:
+    """Recompute tiers, stages, health and segments of every account (nightly)."""
+    from kizuna.core import recompute
+
+    return recompute.recompute().errors

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kizuna.core import audit
 from kizuna.core.models import Role, User
 from kizuna.core.permissions import configure_required, write_required
-from kizuna.customers import queries, services, timeline
+from kizuna.customers import panels, queries, services, timeline
 from kizuna.customers.choices import (
     LIVE_SUBSCRIPTION_STATUSES,
     Industry,
@@ -275,6 +275,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "opportunities": account.opportunities.select_related("owner").order_by("close_date", "id"),
         "audit_entries": account.audit_entries.select_related("actor")[:15],
         **_timeline_context(request, account),
+        "main_panels": panels.for_column("main"),
+        "side_panels": panels.for_column("side"),
     }
     if user.can_write:
         form = TouchpointForm(account=account)

@@ -9,6 +9,7 @@ class UsageConfig(AppConfig):
 
     def ready(self) -> None:
         from kizuna.core.navigation import register
+        from kizuna.customers import panels
         from kizuna.usage import jobs, timeline  # noqa: F401  (register jobs and the timeline)
 
         register(
@@ -19,3 +20,4 @@ class UsageConfig(AppConfig):
             allowed=lambda user: user.can_configure,
             order=40,
         )
+        panels.register("usage", _("Product usage"), "usage:account_panel", column="side", order=20)

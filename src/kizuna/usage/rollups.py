@@ -29,6 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kizuna.core.models import DirtyAccount
 from kizuna.customers.models import Account, Contact
 from kizuna.usage.choices import USAGE_TYPES, EventType
 from kizuna.usage.models import (
@@ -58,6 +59,7 @@ ACCOUNT_ACTIVITY = AccountActivity._meta.db_table
 FEATURES = Feature._meta.db_table
 SOURCES = Source._meta.db_table
 ACCOUNTS = Account._meta.db_table
+DIRTY = DirtyAccount._meta.db_table
 CONTACTS = Contact._meta.db_table
 CHUNK = "usage_rollup_chunk"
 USAGE_IN = "(" + ", ".join(f"'{kind.value}'" for kind in USAGE_TYPES) + ")"
@@ -237,6 +239,14 @@ def _apply_chunk(cursor: Any) -> None:
         f"last_seen_on = {greatest}({FEATURES}.last_seen_on, excluded.last_seen_on)"
     )
     _refresh_window_sql(cursor, f"account_id IN (SELECT DISTINCT account_id FROM {CHUNK})")  # noqa: S608
+    # Scores, segments and stages of these accounts read usage: recompute them (see
+    # kizuna.core.recompute), marked in this transaction so none is forgotten.
+    cursor.execute(
+        f"INSERT INTO {DIRTY} (account_id, marked_at) "  # noqa: S608
+        f"SELECT DISTINCT account_id, %s FROM {CHUNK} WHERE account_id IS NOT NULL "
+        "ON CONFLICT (account_id) DO UPDATE SET marked_at = excluded.marked_at",
+        [timezone.now()],
+    )
 
 
 def _touch_sources(cursor: Any, start: int, end: int) -> None:

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kizuna.core import audit, events
+from kizuna.core.debounce import Debounced
 from kizuna.core.models import User
 from kizuna.customers import services as customer_services
 from kizuna.customers.choices import Industry
@@ -336,42 +337,14 @@ def _share_ingest_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [INGEST_LOCK])
 
 
-_rollup_lock = threading.Lock()
-_rollup_enqueued_at = 0.0
-_rollup_result_id: str | None = None
-
-
-def schedule_rollup() -> None:
-    """Ask a worker to fold new events into the rollups soon.
-
-    At most once every ROLLUP_DEBOUNCE_SECONDS per process, and not while the task this
-    process enqueued last is still waiting in the queue: when it runs it will find these
-    events too. So a steady stream of requests keeps about one rollup task queued, not one
-    per request.
-    """
-    global _rollup_enqueued_at, _rollup_result_id
-    now = time.monotonic()
-    with _rollup_lock:
-        if now - _rollup_enqueued_at < ROLLUP_DEBOUNCE_SECONDS:
-            return
-        _rollup_enqueued_at = now
-        waiting = _rollup_result_id
-    from django.tasks import TaskResultStatus
-
+def _rollup_task() -> Any:
     from kizuna.usage import tasks
 
-    try:
-        if waiting is not None:
-            last = tasks.rollup_new_events.get_result(waiting)
-            if last.status == TaskResultStatus.READY:
-                return
-        result = tasks.rollup_new_events.enqueue()
-    except Exception:
-        # The events are committed; the every-minute job rolls them up anyway.
-        logger.exception("Could not enqueue the usage rollup; the periodic job will do it")
-        return
-    with _rollup_lock:
-        _rollup_result_id = result.id
+    return tasks.rollup_new_events
+
+
+# Ask a worker to fold new events into the rollups soon (after each ingest commits).
+schedule_rollup = Debounced(_rollup_task, ROLLUP_DEBOUNCE_SECONDS)
 
 
 @dataclass(frozen=True)

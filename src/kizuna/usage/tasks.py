@@ -9,8 +9,14 @@ from kizuna.usage import rollups
 
 @task
 def rollup_new_events() -> int:
-    """Fold newly received events into the rollups (enqueued after ingest, and every minute)."""
-    return rollups.rollup_new_events()
+    """Fold newly received events into the rollups (enqueued after ingest, and every minute),
+    then recompute the scores, segments and stages of the accounts they moved — in the same
+    task, so a band change is visible moments after the events that caused it."""
+    from kizuna.core import recompute
+
+    rolled = rollups.rollup_new_events()
+    recompute.run_pending()
+    return rolled
 
 
 @task
