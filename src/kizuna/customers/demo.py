@@ -1158,7 +1158,8 @@ class _Generator:
         status = SubscriptionStatus.ACTIVE
         term = 24 if rng.random() < 0.2 else 12
         if churned:
-            end = today - datetime.timedelta(days=rng.randint(1, 365))
+            # Within the half year of demo usage, so a backtest sees how they left.
+            end = today - datetime.timedelta(days=rng.randint(1, 170))
             start = add_months(end, -term * (1 if term == 24 else rng.randint(1, 2)))
             status = SubscriptionStatus.CHURNED
         else:

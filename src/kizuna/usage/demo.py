@@ -1,6 +1,9 @@
-"""Demo product usage: 90 days of tracking events for the demo portfolio, in the shapes a CS
+"""Demo product usage: 180 days of tracking events for the demo portfolio, in the shapes a CS
 team meets — healthy and growing, stable, slowly declining, never really onboarded, seasonal
-(month-end peaks) — then rolled up as the worker would.
+(month-end peaks), and churned customers fading out before their contract ended (most over
+weeks or months, some abruptly) — then rolled up as the worker would. Half a year of history
+is what lets a scorecard be backtested: the score a churned account had 60 or 90 days before
+it left.
 
 Deterministic: everything comes from one `random.Random(seed)` in a fixed order, and dates are
 relative to today, so the same seed and portfolio give the same usage. Each account's product
@@ -29,7 +32,7 @@ from kizuna.usage import rollups, services
 from kizuna.usage.choices import DEFAULT_LOGIN_EVENTS, EventType
 from kizuna.usage.models import Event, Source
 
-DAYS = 90
+DAYS = 180
 MAX_USERS = 15
 LOGIN_EVENT = DEFAULT_LOGIN_EVENTS[0]
 SOURCE_NAME = "Kizuna Cloud（Web アプリ）"
@@ -63,20 +66,23 @@ class UsageResult:
 
 
 class Shape:
-    """How active an account's users are on day `index` (0 = 90 days ago), 0–1."""
+    """How active an account's users are on day `index` (0 = the first demo day), 0–1."""
 
     HEALTHY = "healthy"
     STABLE = "stable"
     DECLINING = "declining"
     NEVER_ONBOARDED = "never_onboarded"
     SEASONAL = "seasonal"
+    CHURNING = "churning"
 
 
-def _level(shape: str, index: int, day: datetime.date, start: int) -> float:
+def _level(
+    shape: str, index: int, day: datetime.date, start: int, days: int = DAYS, fade: int = 0
+) -> float:
     if index < start:
         return 0.0
     age = index - start
-    progress = index / (DAYS - 1)
+    progress = index / max(1, days - 1)
     if shape == Shape.HEALTHY:
         level = 0.35 + 0.35 * progress
     elif shape == Shape.STABLE:
@@ -86,6 +92,10 @@ def _level(shape: str, index: int, day: datetime.date, start: int) -> float:
     elif shape == Shape.NEVER_ONBOARDED:
         # A burst at the start, then almost nothing.
         level = 0.5 * math.exp(-age / 6) + 0.01
+    elif shape == Shape.CHURNING:
+        # `fade` days before the contract ended (index `days`) usage starts to fall away.
+        left = days - index
+        level = 0.5 if left > fade else 0.5 * max(0.04, left / max(fade, 1)) ** 1.5
     else:  # seasonal: the month-end closing days are the busy ones
         next_month = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
         to_month_end = (next_month - day).days
@@ -193,16 +203,19 @@ def generate(
             shape = _shape(rng, stage)
             start = max(0, (starts.get(account_id, first) - first).days)
             stop = days
+            fade = 0
             if stage == LifecycleStage.CHURNED:
                 end = end_dates.get(account_id)
                 stop = max(0, min(days, (end - first).days)) if end else 0
-                shape = Shape.DECLINING
+                shape = Shape.CHURNING
+                # Most fade out over months; about one in five looks fine until weeks before.
+                fade = rng.randint(10, 25) if rng.random() < 0.2 else rng.randint(45, 150)
             favourites = rng.sample(FEATURES, k=rng.randint(2, len(FEATURES) - 2))
             last_favourite = len(favourites) - 1
             intensity = rng.uniform(0.5, 1.2)
             for index in range(start, stop):
                 day = first + datetime.timedelta(days=index)
-                level = _level(shape, index, day, start) * intensity
+                level = _level(shape, index, day, start, stop, fade) * intensity
                 midnight = midnights[day]
                 day_value = day_values[day]
                 for contact_id, user_id in people:

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             result = demo.generate(options["accounts"], password=password, stdout=self.stdout.write)
             create_demo_custom_fields()
             users = result.users
-            self.stdout.write("Generating 90 days of product usage…")
+            self.stdout.write(f"Generating {usage_demo.DAYS} days of product usage…")
             usage_demo.generate(stdout=self.stdout.write)
 
         url = f"http://{options['host']}:{options['port']}/"
