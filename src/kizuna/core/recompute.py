@@ -64,6 +64,7 @@ def steps() -> list[Step]:
 class Report:
     accounts: int | None  # None: all accounts
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -76,12 +77,14 @@ def recompute(account_ids: Sequence[int] | None = None, ctx: Context | None = No
     report = Report(accounts=None if account_ids is None else len(account_ids))
     started = time.perf_counter()
     for step in steps():
+        step_started = time.perf_counter()
         try:
             with transaction.atomic():
                 step.run(account_ids, ctx)
         except Exception as exc:
             logger.exception("Recompute step %s failed", step.key)
             report.errors[step.key] = f"{type(exc).__name__}: {exc}"
+        report.step_seconds[step.key] = time.perf_counter() - step_started
     report.seconds = time.perf_counter() - started
     last_errors.clear()
     last_errors.update(report.errors)
