@@ -18,6 +18,7 @@ COMMANDS = {
     "seed": "Fill an empty database with a deterministic demo portfolio of N accounts.",
     "sources": "Create, list and disable tracking sources (create prints the write key).",
     "import": "Import accounts, contacts, contracts, opportunities or touchpoints from CSV/Excel.",
+    "export": "Export accounts, contacts, contracts, opportunities or touchpoints to CSV/Excel.",
     "apikey": "Create, list and revoke REST API keys (create prints the key once).",
     "usage": "Usage rollups: status, roll up now, rebuild days from the raw events.",
 }

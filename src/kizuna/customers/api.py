@@ -4,10 +4,15 @@ touchpoints (mounted at /api/v1/ by kizuna.api.api).
 Handlers are thin: they bind the JSON to the same model forms the UI uses and save through
 customers.services, so validation, the audit log, rollups and domain events (webhooks) are
 exactly those of the UI. The `…Out` schemas are also the `data.object` of webhook payloads.
+
+Every resource has the same operations, so each one is a `Resource` — its model, schemas,
+filters and save hook — and `routes()` makes the standard handlers for it.
 """
 
 import datetime
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +24,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from ninja.params import functions as param_functions
+from pydantic import create_model
 
 from kizuna.api import rest
 from kizuna.api.rest import (
@@ -138,6 +145,203 @@ def _serialize(schema: type[Schema]) -> Any:
     return serialize
 
 
+def _page_schema(name: str, out: type[Schema]) -> type[Schema]:
+    """The schema of one page of a list: `count`, `limit`, `offset` and `results`."""
+    return create_model(
+        name,
+        __base__=Schema,
+        __module__=__name__,
+        count=(int, ...),
+        limit=(int, ...),
+        offset=(int, ...),
+        results=(list[out], ...),  # type: ignore[valid-type]
+    )
+
+
+# === The standard operations ==============================================================
+
+# Saves a new or existing record from the client's changes (API field names); raises
+# ApiError when the user may not write or the data is not valid.
+type Saver[M: models.Model] = Callable[[HttpRequest, M, dict[str, Any]], M]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resource[M: models.Model]:
+    """A resource of the REST API and what its standard operations need to know."""
+
+    model: type[M]
+    # "contact": names the operations (`get_contact`, …) and the id in the path
+    # (`contact_id`); the plural names the list and the tag, the noun the summaries.
+    name: str
+    plural: str
+    noun: str
+    out: type[Schema]
+    page: type[Schema]
+    query: type[QueryInput]
+    create: type[Input]
+    patch: type[Input]
+    # Create-or-update by external id; without it, no by-external-id operations.
+    upsert: type[Input] | None = None
+    save: Saver[M]
+    # The list filtered by the query's own parameters; `exact` ones just have to be equal.
+    search: Callable[[HttpRequest, Any], models.QuerySet[M]] | None = None
+    exact: tuple[str, ...] = ()
+    orderings: Mapping[str, tuple[str, ...]]
+    page_rows: Callable[[Sequence[M]], list[Any]] | None = None
+    missing: Promise
+    missing_external_id: Promise | None = None
+    # Relations loaded with the record read by a get, and with the one about to be saved.
+    prefetch_on_read: tuple[str, ...] = ()
+    select_on_write: tuple[str, ...] = ()
+    # Who may delete, checked once the record is found (404 before 403). Without it, any
+    # role that may write, checked before the record is looked up.
+    delete_rule: Callable[[User], None] | None = None
+    # By operation kind (a key of OPERATIONS): a summary other than the standard one, and
+    # the operation's description in the OpenAPI document.
+    summaries: Mapping[str, str] = field(default_factory=dict)
+    descriptions: Mapping[str, str] = field(default_factory=dict)
+
+    def rows(self) -> models.QuerySet[M]:
+        return self.model._default_manager.all()
+
+    def readable(self) -> models.QuerySet[M]:
+        rows = self.rows()
+        return rows.prefetch_related(*self.prefetch_on_read) if self.prefetch_on_read else rows
+
+    def writable(self) -> models.QuerySet[M]:
+        rows = self.rows()
+        return rows.select_related(*self.select_on_write) if self.select_on_write else rows
+
+
+def _view(name: str, handler: Callable[..., Any], params: Mapping[str, Any]) -> Callable[..., Any]:
+    """`handler(request, **params)` as ninja inspects it: named `name` and taking these
+    parameters (name → type), so that each resource's operations keep their own names,
+    path parameter and schemas in the OpenAPI document."""
+    handler.__name__ = handler.__qualname__ = name
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("request", kind, annotation=HttpRequest),
+            *(inspect.Parameter(key, kind, annotation=value) for key, value in params.items()),
+        ]
+    )
+    return handler
+
+
+# The standard operations: their operation ids (the names the handlers had when each
+# resource wrote its own) and summaries, filled in with the resource's names.
+OPERATIONS = {
+    "list": ("list_{plural}", "List {plural}"),
+    "create": ("create_{name}", "Create {noun}"),
+    "get_by_external_id": ("get_{name}_by_external_id", "Get {noun} by external id"),
+    "upsert": ("upsert_{name}", "Create or update {noun} by external id"),
+    "get": ("get_{name}", "Get {noun}"),
+    "update": ("update_{name}", "Update {noun}"),
+    "delete": ("delete_{name}", "Delete {noun}"),
+}
+
+
+def routes[M: models.Model](resource: Resource[M]) -> Router:
+    """A router with the resource's standard operations: list, create, get and
+    create-or-update by external id (when it has an upsert schema), get, update, delete."""
+    r = resource
+    operations = Router(tags=[r.plural.capitalize()])
+    pk = f"{r.name}_id"
+    item, by_external_id = f"/{{{pk}}}", "/by-external-id/{path:external_id}"
+
+    def operation(
+        kind: str, method: str, path: str, response: dict[int, Any], **params: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        operation_id, summary = (
+            text.format(name=r.name, plural=r.plural, noun=r.noun) for text in OPERATIONS[kind]
+        )
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            operations.add_api_operation(
+                path,
+                [method],
+                _view(operation_id, handler, params),
+                response=response,
+                operation_id=operation_id,
+                url_name=operation_id,
+                summary=r.summaries.get(kind, summary),
+                description=r.descriptions.get(kind),
+            )
+            return handler
+
+        return register
+
+    @operation(
+        "list",
+        "GET",
+        "",
+        {200: r.page, **READ_ERRORS},
+        filters=Annotated[r.query, param_functions.Query()],
+    )
+    def list_rows(request: HttpRequest, filters: Any) -> dict[str, Any]:
+        result = r.search(request, filters) if r.search else r.rows()
+        for name in r.exact:
+            value = getattr(filters, name)
+            if value is not None:
+                result = result.filter(**{name: value})
+        result = _since(result, filters.updated_since)
+        return rest.page(rest.order(result, filters.ordering, r.orderings), filters, r.page_rows)
+
+    @operation("create", "POST", "", {201: r.out, **WRITE_ERRORS}, payload=r.create)
+    def create(request: HttpRequest, payload: Input) -> Status[M]:
+        return Status(201, r.save(request, r.model(), payload.model_dump(exclude_unset=True)))
+
+    if r.upsert is not None:
+
+        @operation(
+            "get_by_external_id",
+            "GET",
+            by_external_id,
+            {200: r.out, **ITEM_ERRORS},
+            external_id=str,
+        )
+        def get_by_external_id(request: HttpRequest, external_id: str) -> M:
+            instance = _by_external_id(r.rows(), external_id)
+            if instance is None:
+                raise rest.not_found(str(r.missing_external_id))
+            return instance
+
+        @operation(
+            "upsert",
+            "PUT",
+            by_external_id,
+            {200: r.out, 201: r.out, **WRITE_ERRORS},
+            external_id=str,
+            payload=r.upsert,
+        )
+        def upsert(request: HttpRequest, external_id: str, payload: Input) -> Status[M]:
+            existing = _by_external_id(r.writable(), external_id)
+            changes = payload.model_dump(exclude_unset=True)
+            rest.same_external_id(changes, external_id)
+            saved = r.save(request, existing or r.model(), changes)
+            return Status(200 if existing else 201, saved)
+
+    @operation("get", "GET", item, {200: r.out, **ITEM_ERRORS}, **{pk: int})
+    def get(request: HttpRequest, **params: int) -> M:
+        return _get(r.readable(), params[pk], r.missing)
+
+    @operation("update", "PATCH", item, {200: r.out, **WRITE_ERRORS}, **{pk: int}, payload=r.patch)
+    def update(request: HttpRequest, payload: Input, **params: int) -> M:
+        instance = _get(r.writable(), params[pk], r.missing)
+        return r.save(request, instance, payload.model_dump(exclude_unset=True))
+
+    @operation("delete", "DELETE", item, {204: None, **ITEM_ERRORS}, **{pk: int})
+    def delete(request: HttpRequest, **params: int) -> Status[None]:
+        user = rest.acting_user(request) if r.delete_rule else _write_allowed(request)
+        instance = _get(r.rows(), params[pk], r.missing)
+        if r.delete_rule:
+            r.delete_rule(user)
+        services.delete(user, instance)
+        return Status(204, None)
+
+    return operations
+
+
 # === Accounts =============================================================================
 
 
@@ -167,11 +371,7 @@ class AccountOut(Schema):
         return obj.region or None
 
 
-class AccountList(Schema):
-    count: int
-    limit: int
-    offset: int
-    results: list[AccountOut]
+AccountList = _page_schema("AccountList", AccountOut)
 
 
 class AccountPatch(Input):
@@ -253,10 +453,6 @@ class AccountQuery(QueryInput):
     ] = "name"
 
 
-accounts = Router(tags=["Accounts"])
-ACCOUNT = gettext_lazy("No account has this id.")
-
-
 def _account_data(
     account: Account, changes: dict[str, Any], definitions: list[CustomFieldDefinition]
 ) -> dict[str, Any]:
@@ -307,9 +503,8 @@ def _custom_filter_value_ok(definition: CustomFieldDefinition, value: str) -> bo
     return True
 
 
-@accounts.get("", response={200: AccountList, **READ_ERRORS}, summary="List accounts")
-def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[str, Any]:
-    """Accounts with the account list's filters, ordered and paginated."""
+def _search_accounts(request: HttpRequest, filters: AccountQuery) -> models.QuerySet[Account]:
+    """The account list's filters, custom fields included, as the UI applies them."""
     definitions = services.custom_field_definitions()
     custom: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
@@ -346,72 +541,74 @@ def list_accounts(request: HttpRequest, filters: Query[AccountQuery]) -> dict[st
         result = result.filter(**{f"custom_attributes__{key}": number})
     if filters.renewal_within_days == 0:
         result = result.filter(next_renewal_date=timezone.localdate())
-    if filters.region:
-        result = result.filter(region=filters.region)
-    if filters.external_id is not None:
-        result = result.filter(external_id=filters.external_id)
-    result = _since(result, filters.updated_since)
-    result = rest.order(result, filters.ordering, ACCOUNT_ORDERINGS)
-    return rest.page(result, filters)
+    return result
 
 
-@accounts.post("", response={201: AccountOut, **WRITE_ERRORS}, summary="Create an account")
-def create_account(request: HttpRequest, payload: AccountCreate) -> Status[Account]:
-    account = _save_account(request, Account(), payload.model_dump(exclude_unset=True))
-    return Status(201, account)
+def _may_delete_account(user: User) -> None:
+    rest.require(user.can_configure, _("Only managers and admins delete accounts."))
 
 
-@accounts.get(
-    "/by-external-id/{path:external_id}",
-    response={200: AccountOut, **ITEM_ERRORS},
-    summary="Get an account by external id",
+ACCOUNTS = Resource(
+    model=Account,
+    name="account",
+    plural="accounts",
+    noun="an account",
+    out=AccountOut,
+    page=AccountList,
+    query=AccountQuery,
+    create=AccountCreate,
+    patch=AccountPatch,
+    upsert=AccountUpsert,
+    save=_save_account,
+    search=_search_accounts,
+    exact=("region", "external_id"),
+    orderings=ACCOUNT_ORDERINGS,
+    missing=gettext_lazy("No account has this id."),
+    missing_external_id=gettext_lazy("No account has this external id."),
+    delete_rule=_may_delete_account,
+    descriptions={
+        "list": "Accounts with the account list's filters, ordered and paginated.",
+        "upsert": "Idempotent sync from a CRM: creates the account when no account has this "
+        "external\nid (201), otherwise updates the fields sent (200).",
+        "delete": "Deletes the account with its contacts, subscriptions, opportunities and "
+        "touchpoints.\nManagers and admins only, as in the UI.",
+    },
 )
-def get_account_by_external_id(request: HttpRequest, external_id: str) -> Account:
-    account = _by_external_id(Account.objects.all(), external_id)
+
+
+# === Account records: contacts, subscriptions, opportunities, touchpoints =================
+
+
+def _account_for(changes: dict[str, Any], instance: models.Model) -> Account:
+    """The account a new child record belongs to (an existing one cannot move)."""
+    account_id = changes.pop("account_id", None)
+    current = getattr(instance, "account_id", None)
+    if current is not None:
+        if account_id is not None and account_id != current:
+            raise rest.invalid("account_id", _("A record cannot move to another account."))
+        return instance.account  # type: ignore[attr-defined]
+    if account_id is None:
+        raise rest.invalid("account_id", _("This field is required."))
+    account = Account.objects.filter(pk=account_id).first()
     if account is None:
-        raise rest.not_found(_("No account has this external id."))
+        raise rest.invalid("account_id", _("No account has this id."))
     return account
 
 
-@accounts.put(
-    "/by-external-id/{path:external_id}",
-    response={200: AccountOut, 201: AccountOut, **WRITE_ERRORS},
-    summary="Create or update an account by external id",
-)
-def upsert_account(
-    request: HttpRequest, external_id: str, payload: AccountUpsert
-) -> Status[Account]:
-    """Idempotent sync from a CRM: creates the account when no account has this external
-    id (201), otherwise updates the fields sent (200)."""
-    existing = _by_external_id(Account.objects.all(), external_id)
-    changes = payload.model_dump(exclude_unset=True)
-    rest.same_external_id(changes, external_id)
-    account = _save_account(request, existing or Account(), changes)
-    return Status(200 if existing else 201, account)
+def _child_saver[M: models.Model](
+    form_class: type[ModelForm[M]], renames: Mapping[str, str] | None = None
+) -> Saver[M]:
+    """Saves a record of an account through its UI form (`renames`: form → API names)."""
 
+    def save(request: HttpRequest, instance: M, changes: dict[str, Any]) -> M:
+        user = _write_allowed(request)
+        account = _account_for(changes, instance)
+        before = _before(instance)
+        form = form_class(_data(form_class, instance, changes, renames or {}), instance=instance)
+        form.instance.account = account  # type: ignore[attr-defined]
+        return rest.save_form(user, form, before, renames or {})
 
-@accounts.get("/{account_id}", response={200: AccountOut, **ITEM_ERRORS}, summary="Get an account")
-def get_account(request: HttpRequest, account_id: int) -> Account:
-    return _get(Account.objects.all(), account_id, ACCOUNT)
-
-
-@accounts.patch(
-    "/{account_id}", response={200: AccountOut, **WRITE_ERRORS}, summary="Update an account"
-)
-def update_account(request: HttpRequest, account_id: int, payload: AccountPatch) -> Account:
-    account = _get(Account.objects.all(), account_id, ACCOUNT)
-    return _save_account(request, account, payload.model_dump(exclude_unset=True))
-
-
-@accounts.delete("/{account_id}", response={204: None, **ITEM_ERRORS}, summary="Delete an account")
-def delete_account(request: HttpRequest, account_id: int) -> Status[None]:
-    """Deletes the account with its contacts, subscriptions, opportunities and touchpoints.
-    Managers and admins only, as in the UI."""
-    user = rest.acting_user(request)
-    account = _get(Account.objects.all(), account_id, ACCOUNT)
-    rest.require(user.can_configure, _("Only managers and admins delete accounts."))
-    services.delete(user, account)
-    return Status(204, None)
+    return save
 
 
 # === Contacts =============================================================================
@@ -435,11 +632,7 @@ class ContactOut(Schema):
     updated_at: Timestamp
 
 
-class ContactList(Schema):
-    count: int
-    limit: int
-    offset: int
-    results: list[ContactOut]
+ContactList = _page_schema("ContactList", ContactOut)
 
 
 class ContactPatch(Input):
@@ -479,117 +672,47 @@ class ContactQuery(QueryInput):
     ] = "name"
 
 
-contacts = Router(tags=["Contacts"])
-CONTACT = gettext_lazy("No contact has this id.")
-CONTACT_ORDERINGS = {
-    "name": ("name_kana", "name", "id"),
-    "-name": ("-name_kana", "-name", "-id"),
-    **CHILD_ORDERINGS,
-}
-
-
-def _account_for(changes: dict[str, Any], instance: models.Model) -> Account:
-    """The account a new child record belongs to (an existing one cannot move)."""
-    account_id = changes.pop("account_id", None)
-    current = getattr(instance, "account_id", None)
-    if current is not None:
-        if account_id is not None and account_id != current:
-            raise rest.invalid("account_id", _("A record cannot move to another account."))
-        return instance.account  # type: ignore[attr-defined]
-    if account_id is None:
-        raise rest.invalid("account_id", _("This field is required."))
-    account = Account.objects.filter(pk=account_id).first()
-    if account is None:
-        raise rest.invalid("account_id", _("No account has this id."))
-    return account
-
-
-def _save_child[M: models.Model](
-    request: HttpRequest,
-    form_class: type[ModelForm[M]],
-    instance: M,
-    changes: dict[str, Any],
-    renames: Mapping[str, str] | None = None,
-) -> M:
-    user = _write_allowed(request)
-    account = _account_for(changes, instance)
-    renames = renames or {}
-    before = _before(instance)
-    form = form_class(_data(form_class, instance, changes, renames), instance=instance)
-    form.instance.account = account  # type: ignore[attr-defined]
-    return rest.save_form(user, form, before, renames)
-
-
-@contacts.get("", response={200: ContactList, **READ_ERRORS}, summary="List contacts")
-def list_contacts(request: HttpRequest, filters: Query[ContactQuery]) -> dict[str, Any]:
+def _search_contacts(request: HttpRequest, filters: ContactQuery) -> models.QuerySet[Contact]:
     result = Contact.objects.all()
-    if filters.account_id:
-        result = result.filter(account_id=filters.account_id)
     if filters.q:
         result = result.filter(
             Q(name__icontains=filters.q)
             | Q(name_kana__icontains=filters.q)
             | Q(email__icontains=filters.q)
         )
-    for name in ("email", "external_id", "product_user_id", "is_champion", "is_decision_maker"):
-        value = getattr(filters, name)
-        if value is not None:
-            result = result.filter(**{name: value})
-    result = _since(result, filters.updated_since)
-    return rest.page(rest.order(result, filters.ordering, CONTACT_ORDERINGS), filters)
+    return result
 
 
-@contacts.post("", response={201: ContactOut, **WRITE_ERRORS}, summary="Create a contact")
-def create_contact(request: HttpRequest, payload: ContactCreate) -> Status[Contact]:
-    contact = _save_child(request, ContactForm, Contact(), payload.model_dump(exclude_unset=True))
-    return Status(201, contact)
-
-
-@contacts.get(
-    "/by-external-id/{path:external_id}",
-    response={200: ContactOut, **ITEM_ERRORS},
-    summary="Get a contact by external id",
+CONTACTS = Resource(
+    model=Contact,
+    name="contact",
+    plural="contacts",
+    noun="a contact",
+    out=ContactOut,
+    page=ContactList,
+    query=ContactQuery,
+    create=ContactCreate,
+    patch=ContactPatch,
+    upsert=ContactUpsert,
+    save=_child_saver(ContactForm),
+    search=_search_contacts,
+    exact=(
+        "account_id",
+        "email",
+        "external_id",
+        "product_user_id",
+        "is_champion",
+        "is_decision_maker",
+    ),
+    orderings={
+        "name": ("name_kana", "name", "id"),
+        "-name": ("-name_kana", "-name", "-id"),
+        **CHILD_ORDERINGS,
+    },
+    missing=gettext_lazy("No contact has this id."),
+    missing_external_id=gettext_lazy("No contact has this external id."),
+    select_on_write=("account",),
 )
-def get_contact_by_external_id(request: HttpRequest, external_id: str) -> Contact:
-    contact = _by_external_id(Contact.objects.all(), external_id)
-    if contact is None:
-        raise rest.not_found(_("No contact has this external id."))
-    return contact
-
-
-@contacts.put(
-    "/by-external-id/{path:external_id}",
-    response={200: ContactOut, 201: ContactOut, **WRITE_ERRORS},
-    summary="Create or update a contact by external id",
-)
-def upsert_contact(
-    request: HttpRequest, external_id: str, payload: ContactUpsert
-) -> Status[Contact]:
-    existing = _by_external_id(Contact.objects.select_related("account"), external_id)
-    changes = payload.model_dump(exclude_unset=True)
-    rest.same_external_id(changes, external_id)
-    contact = _save_child(request, ContactForm, existing or Contact(), changes)
-    return Status(200 if existing else 201, contact)
-
-
-@contacts.get("/{contact_id}", response={200: ContactOut, **ITEM_ERRORS}, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
-    return _get(Contact.objects.all(), contact_id, CONTACT)
-
-
-@contacts.patch(
-    "/{contact_id}", response={200: ContactOut, **WRITE_ERRORS}, summary="Update a contact"
-)
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
-    contact = _get(Contact.objects.select_related("account"), contact_id, CONTACT)
-    return _save_child(request, ContactForm, contact, payload.model_dump(exclude_unset=True))
-
-
-@contacts.delete("/{contact_id}", response={204: None, **ITEM_ERRORS}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
-    user = _write_allowed(request)
-    services.delete(user, _get(Contact.objects.all(), contact_id, CONTACT))
-    return Status(204, None)
 
 
 # === Subscriptions ========================================================================
@@ -613,11 +736,7 @@ class SubscriptionOut(Schema):
     updated_at: Timestamp
 
 
-class SubscriptionList(Schema):
-    count: int
-    limit: int
-    offset: int
-    results: list[SubscriptionOut]
+SubscriptionList = _page_schema("SubscriptionList", SubscriptionOut)
 
 
 class SubscriptionPatch(Input):
@@ -673,86 +792,21 @@ class SubscriptionQuery(QueryInput):
     ] = "-start_date"
 
 
-subscriptions = Router(tags=["Subscriptions"])
-SUBSCRIPTION = gettext_lazy("No subscription has this id.")
-SUBSCRIPTION_ORDERINGS = {
-    "start_date": ("start_date", "id"),
-    "-start_date": ("-start_date", "-id"),
-    "end_date": ("end_date", "id"),
-    "-end_date": ("-end_date", "-id"),
-    **CHILD_ORDERINGS,
-}
-
-
-@subscriptions.get(
-    "", response={200: SubscriptionList, **READ_ERRORS}, summary="List subscriptions"
-)
-def list_subscriptions(request: HttpRequest, filters: Query[SubscriptionQuery]) -> dict[str, Any]:
+def _search_subscriptions(
+    request: HttpRequest, filters: SubscriptionQuery
+) -> models.QuerySet[Subscription]:
     result = Subscription.objects.all()
-    if filters.account_id:
-        result = result.filter(account_id=filters.account_id)
-    if filters.status:
-        result = result.filter(status=filters.status)
-    if filters.external_id is not None:
-        result = result.filter(external_id=filters.external_id)
     if filters.ends_after:
         result = result.filter(end_date__gte=filters.ends_after)
     if filters.ends_before:
         result = result.filter(end_date__lte=filters.ends_before)
-    result = _since(result, filters.updated_since)
-    return rest.page(rest.order(result, filters.ordering, SUBSCRIPTION_ORDERINGS), filters)
+    return result
 
 
-@subscriptions.post(
-    "", response={201: SubscriptionOut, **WRITE_ERRORS}, summary="Create a subscription"
-)
-def create_subscription(request: HttpRequest, payload: SubscriptionCreate) -> Status[Subscription]:
-    """Creates a contract; the account's ARR, MRR, renewal date and tier follow."""
-    changes = payload.model_dump(exclude_unset=True)
-    return Status(201, _save_child(request, SubscriptionForm, Subscription(), changes))
-
-
-@subscriptions.get(
-    "/by-external-id/{path:external_id}",
-    response={200: SubscriptionOut, **ITEM_ERRORS},
-    summary="Get a subscription by external id",
-)
-def get_subscription_by_external_id(request: HttpRequest, external_id: str) -> Subscription:
-    subscription = _by_external_id(Subscription.objects.all(), external_id)
-    if subscription is None:
-        raise rest.not_found(_("No subscription has this external id."))
-    return subscription
-
-
-@subscriptions.put(
-    "/by-external-id/{path:external_id}",
-    response={200: SubscriptionOut, 201: SubscriptionOut, **WRITE_ERRORS},
-    summary="Create or update a subscription by external id",
-)
-def upsert_subscription(
-    request: HttpRequest, external_id: str, payload: SubscriptionUpsert
-) -> Status[Subscription]:
-    existing = _by_external_id(Subscription.objects.select_related("account"), external_id)
-    changes = payload.model_dump(exclude_unset=True)
-    rest.same_external_id(changes, external_id)
-    _derive_money(existing, changes)
-    subscription = _save_child(request, SubscriptionForm, existing or Subscription(), changes)
-    return Status(200 if existing else 201, subscription)
-
-
-@subscriptions.get(
-    "/{subscription_id}",
-    response={200: SubscriptionOut, **ITEM_ERRORS},
-    summary="Get a subscription",
-)
-def get_subscription(request: HttpRequest, subscription_id: int) -> Subscription:
-    return _get(Subscription.objects.all(), subscription_id, SUBSCRIPTION)
-
-
-def _derive_money(existing: Subscription | None, changes: dict[str, Any]) -> None:
+def _derive_money(subscription: Subscription, changes: dict[str, Any]) -> None:
     # As in the form: sending only MRR (or only ARR) derives the other from it, instead of
     # keeping a stored value that no longer matches.
-    if existing is None:
+    if subscription.pk is None:
         return
     if "mrr" in changes and "arr" not in changes:
         changes["arr"] = None
@@ -760,29 +814,44 @@ def _derive_money(existing: Subscription | None, changes: dict[str, Any]) -> Non
         changes["mrr"] = None
 
 
-@subscriptions.patch(
-    "/{subscription_id}",
-    response={200: SubscriptionOut, **WRITE_ERRORS},
-    summary="Update a subscription",
-)
-def update_subscription(
-    request: HttpRequest, subscription_id: int, payload: SubscriptionPatch
+_save_subscription_form = _child_saver(SubscriptionForm)
+
+
+def _save_subscription(
+    request: HttpRequest, subscription: Subscription, changes: dict[str, Any]
 ) -> Subscription:
-    subscription = _get(
-        Subscription.objects.select_related("account"), subscription_id, SUBSCRIPTION
-    )
-    changes = payload.model_dump(exclude_unset=True)
     _derive_money(subscription, changes)
-    return _save_child(request, SubscriptionForm, subscription, changes)
+    return _save_subscription_form(request, subscription, changes)
 
 
-@subscriptions.delete(
-    "/{subscription_id}", response={204: None, **ITEM_ERRORS}, summary="Delete a subscription"
+SUBSCRIPTIONS = Resource(
+    model=Subscription,
+    name="subscription",
+    plural="subscriptions",
+    noun="a subscription",
+    out=SubscriptionOut,
+    page=SubscriptionList,
+    query=SubscriptionQuery,
+    create=SubscriptionCreate,
+    patch=SubscriptionPatch,
+    upsert=SubscriptionUpsert,
+    save=_save_subscription,
+    search=_search_subscriptions,
+    exact=("account_id", "status", "external_id"),
+    orderings={
+        "start_date": ("start_date", "id"),
+        "-start_date": ("-start_date", "-id"),
+        "end_date": ("end_date", "id"),
+        "-end_date": ("-end_date", "-id"),
+        **CHILD_ORDERINGS,
+    },
+    missing=gettext_lazy("No subscription has this id."),
+    missing_external_id=gettext_lazy("No subscription has this external id."),
+    select_on_write=("account",),
+    descriptions={
+        "create": "Creates a contract; the account's ARR, MRR, renewal date and tier follow."
+    },
 )
-def delete_subscription(request: HttpRequest, subscription_id: int) -> Status[None]:
-    user = _write_allowed(request)
-    services.delete(user, _get(Subscription.objects.all(), subscription_id, SUBSCRIPTION))
-    return Status(204, None)
 
 
 # === Opportunities ========================================================================
@@ -813,11 +882,7 @@ class OpportunityOut(Schema):
     updated_at: Timestamp
 
 
-class OpportunityList(Schema):
-    count: int
-    limit: int
-    offset: int
-    results: list[OpportunityOut]
+OpportunityList = _page_schema("OpportunityList", OpportunityOut)
 
 
 class OpportunityPatch(Input):
@@ -870,25 +935,10 @@ class OpportunityQuery(QueryInput):
     ] = "close_date"
 
 
-opportunities = Router(tags=["Opportunities"])
-OPPORTUNITY = gettext_lazy("No opportunity has this id.")
-OPPORTUNITY_ORDERINGS = {
-    "close_date": ("close_date", "id"),
-    "-close_date": ("-close_date", "-id"),
-    "amount": ("amount", "id"),
-    "-amount": ("-amount", "-id"),
-    **CHILD_ORDERINGS,
-}
-_OWNER = {"owner": "owner_id"}
-
-
-@opportunities.get("", response={200: OpportunityList, **READ_ERRORS}, summary="List opportunities")
-def list_opportunities(request: HttpRequest, filters: Query[OpportunityQuery]) -> dict[str, Any]:
+def _search_opportunities(
+    request: HttpRequest, filters: OpportunityQuery
+) -> models.QuerySet[Opportunity]:
     result = Opportunity.objects.all()
-    for name in ("account_id", "kind", "stage", "owner_id", "external_id"):
-        value = getattr(filters, name)
-        if value is not None:
-            result = result.filter(**{name: value})
     closed = (OpportunityStage.WON, OpportunityStage.LOST)
     if filters.open is True:
         result = result.exclude(stage__in=closed)
@@ -896,74 +946,34 @@ def list_opportunities(request: HttpRequest, filters: Query[OpportunityQuery]) -
         result = result.filter(stage__in=closed)
     if filters.closes_before:
         result = result.filter(close_date__lte=filters.closes_before)
-    result = _since(result, filters.updated_since)
-    return rest.page(rest.order(result, filters.ordering, OPPORTUNITY_ORDERINGS), filters)
+    return result
 
 
-@opportunities.post(
-    "", response={201: OpportunityOut, **WRITE_ERRORS}, summary="Create an opportunity"
+OPPORTUNITIES = Resource(
+    model=Opportunity,
+    name="opportunity",
+    plural="opportunities",
+    noun="an opportunity",
+    out=OpportunityOut,
+    page=OpportunityList,
+    query=OpportunityQuery,
+    create=OpportunityCreate,
+    patch=OpportunityPatch,
+    upsert=OpportunityUpsert,
+    save=_child_saver(ApiOpportunityForm, {"owner": "owner_id"}),
+    search=_search_opportunities,
+    exact=("account_id", "kind", "stage", "owner_id", "external_id"),
+    orderings={
+        "close_date": ("close_date", "id"),
+        "-close_date": ("-close_date", "-id"),
+        "amount": ("amount", "id"),
+        "-amount": ("-amount", "-id"),
+        **CHILD_ORDERINGS,
+    },
+    missing=gettext_lazy("No opportunity has this id."),
+    missing_external_id=gettext_lazy("No opportunity has this external id."),
+    select_on_write=("account",),
 )
-def create_opportunity(request: HttpRequest, payload: OpportunityCreate) -> Status[Opportunity]:
-    changes = payload.model_dump(exclude_unset=True)
-    return Status(201, _save_child(request, ApiOpportunityForm, Opportunity(), changes, _OWNER))
-
-
-@opportunities.get(
-    "/by-external-id/{path:external_id}",
-    response={200: OpportunityOut, **ITEM_ERRORS},
-    summary="Get an opportunity by external id",
-)
-def get_opportunity_by_external_id(request: HttpRequest, external_id: str) -> Opportunity:
-    opportunity = _by_external_id(Opportunity.objects.all(), external_id)
-    if opportunity is None:
-        raise rest.not_found(_("No opportunity has this external id."))
-    return opportunity
-
-
-@opportunities.put(
-    "/by-external-id/{path:external_id}",
-    response={200: OpportunityOut, 201: OpportunityOut, **WRITE_ERRORS},
-    summary="Create or update an opportunity by external id",
-)
-def upsert_opportunity(
-    request: HttpRequest, external_id: str, payload: OpportunityUpsert
-) -> Status[Opportunity]:
-    existing = _by_external_id(Opportunity.objects.select_related("account"), external_id)
-    changes = payload.model_dump(exclude_unset=True)
-    rest.same_external_id(changes, external_id)
-    opportunity = _save_child(
-        request, ApiOpportunityForm, existing or Opportunity(), changes, _OWNER
-    )
-    return Status(200 if existing else 201, opportunity)
-
-
-@opportunities.get(
-    "/{opportunity_id}", response={200: OpportunityOut, **ITEM_ERRORS}, summary="Get an opportunity"
-)
-def get_opportunity(request: HttpRequest, opportunity_id: int) -> Opportunity:
-    return _get(Opportunity.objects.all(), opportunity_id, OPPORTUNITY)
-
-
-@opportunities.patch(
-    "/{opportunity_id}",
-    response={200: OpportunityOut, **WRITE_ERRORS},
-    summary="Update an opportunity",
-)
-def update_opportunity(
-    request: HttpRequest, opportunity_id: int, payload: OpportunityPatch
-) -> Opportunity:
-    opportunity = _get(Opportunity.objects.select_related("account"), opportunity_id, OPPORTUNITY)
-    changes = payload.model_dump(exclude_unset=True)
-    return _save_child(request, ApiOpportunityForm, opportunity, changes, _OWNER)
-
-
-@opportunities.delete(
-    "/{opportunity_id}", response={204: None, **ITEM_ERRORS}, summary="Delete an opportunity"
-)
-def delete_opportunity(request: HttpRequest, opportunity_id: int) -> Status[None]:
-    user = _write_allowed(request)
-    services.delete(user, _get(Opportunity.objects.all(), opportunity_id, OPPORTUNITY))
-    return Status(204, None)
 
 
 # === Touchpoints ==========================================================================
@@ -998,11 +1008,7 @@ class TouchpointOut(Schema):
         return [contact.pk for contact in obj.contacts.all()]
 
 
-class TouchpointList(Schema):
-    count: int
-    limit: int
-    offset: int
-    results: list[TouchpointOut]
+TouchpointList = _page_schema("TouchpointList", TouchpointOut)
 
 
 class TouchpointPatch(Input):
@@ -1055,15 +1061,6 @@ class TouchpointQuery(QueryInput):
     ] = "-occurred_at"
 
 
-touchpoints = Router(tags=["Touchpoints"])
-TOUCHPOINT = gettext_lazy("No touchpoint has this id.")
-TOUCHPOINT_ORDERINGS = {
-    "occurred_at": ("occurred_at", "id"),
-    "-occurred_at": ("-occurred_at", "-id"),
-    **CHILD_ORDERINGS,
-}
-
-
 def _serialize_touchpoints(instances: Sequence[Touchpoint]) -> list[dict[str, Any]]:
     stored = [touchpoint for touchpoint in instances if touchpoint.pk is not None]
     models.prefetch_related_objects(stored, "contacts")
@@ -1107,63 +1104,50 @@ def _save_touchpoint(
     return rest.save_form(user, form, before, renames, prepare=prepare)
 
 
-@touchpoints.get("", response={200: TouchpointList, **READ_ERRORS}, summary="List touchpoints")
-def list_touchpoints(request: HttpRequest, filters: Query[TouchpointQuery]) -> dict[str, Any]:
+def _search_touchpoints(
+    request: HttpRequest, filters: TouchpointQuery
+) -> models.QuerySet[Touchpoint]:
     result = Touchpoint.objects.all()
-    for name in ("account_id", "kind", "channel", "rating", "author_id"):
-        value = getattr(filters, name)
-        if value is not None:
-            result = result.filter(**{name: value})
     if filters.contact_id:
         result = result.filter(contacts__id=filters.contact_id)
     if filters.occurred_after:
         result = result.filter(occurred_at__gte=rest.aware(filters.occurred_after))
     if filters.occurred_before:
         result = result.filter(occurred_at__lt=rest.aware(filters.occurred_before))
-    result = _since(result, filters.updated_since)
-    ordered = rest.order(result, filters.ordering, TOUCHPOINT_ORDERINGS)
-    return rest.page(ordered, filters, _touchpoint_page)
+    return result
 
 
-@touchpoints.post("", response={201: TouchpointOut, **WRITE_ERRORS}, summary="Log a touchpoint")
-def create_touchpoint(request: HttpRequest, payload: TouchpointCreate) -> Status[Touchpoint]:
-    changes = payload.model_dump(exclude_unset=True)
-    return Status(201, _save_touchpoint(request, Touchpoint(), changes))
-
-
-@touchpoints.get(
-    "/{touchpoint_id}", response={200: TouchpointOut, **ITEM_ERRORS}, summary="Get a touchpoint"
+TOUCHPOINTS = Resource(
+    model=Touchpoint,
+    name="touchpoint",
+    plural="touchpoints",
+    noun="a touchpoint",
+    out=TouchpointOut,
+    page=TouchpointList,
+    query=TouchpointQuery,
+    create=TouchpointCreate,
+    patch=TouchpointPatch,
+    save=_save_touchpoint,
+    search=_search_touchpoints,
+    exact=("account_id", "kind", "channel", "rating", "author_id"),
+    orderings={
+        "occurred_at": ("occurred_at", "id"),
+        "-occurred_at": ("-occurred_at", "-id"),
+        **CHILD_ORDERINGS,
+    },
+    page_rows=_touchpoint_page,
+    missing=gettext_lazy("No touchpoint has this id."),
+    prefetch_on_read=("contacts",),
+    select_on_write=("account",),
+    summaries={"create": "Log a touchpoint"},
 )
-def get_touchpoint(request: HttpRequest, touchpoint_id: int) -> Touchpoint:
-    return _get(Touchpoint.objects.prefetch_related("contacts"), touchpoint_id, TOUCHPOINT)
 
 
-@touchpoints.patch(
-    "/{touchpoint_id}",
-    response={200: TouchpointOut, **WRITE_ERRORS},
-    summary="Update a touchpoint",
-)
-def update_touchpoint(
-    request: HttpRequest, touchpoint_id: int, payload: TouchpointPatch
-) -> Touchpoint:
-    touchpoint = _get(Touchpoint.objects.select_related("account"), touchpoint_id, TOUCHPOINT)
-    return _save_touchpoint(request, touchpoint, payload.model_dump(exclude_unset=True))
-
-
-@touchpoints.delete(
-    "/{touchpoint_id}", response={204: None, **ITEM_ERRORS}, summary="Delete a touchpoint"
-)
-def delete_touchpoint(request: HttpRequest, touchpoint_id: int) -> Status[None]:
-    user = _write_allowed(request)
-    services.delete(user, _get(Touchpoint.objects.all(), touchpoint_id, TOUCHPOINT))
-    return Status(204, None)
-
-
-router.add_router("/accounts", accounts)
-router.add_router("/contacts", contacts)
-router.add_router("/subscriptions", subscriptions)
-router.add_router("/opportunities", opportunities)
-router.add_router("/touchpoints", touchpoints)
+router.add_router("/accounts", routes(ACCOUNTS))
+router.add_router("/contacts", routes(CONTACTS))
+router.add_router("/subscriptions", routes(SUBSCRIPTIONS))
+router.add_router("/opportunities", routes(OPPORTUNITIES))
+router.add_router("/touchpoints", routes(TOUCHPOINTS))
 
 # Batch serializers for webhook payloads: the same representation as the REST API.
 serialize_accounts = _serialize(AccountOut)

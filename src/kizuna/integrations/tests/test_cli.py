@@ -116,3 +116,10 @@ def test_the_command_is_called_kizuna_import() -> None:
     )
     assert "usage: kizuna import" in result.stdout
     assert "--dry-run" in result.stdout
+
+
+def test_kizuna_help_lists_the_export_command() -> None:
+    from kizuna.cli import usage
+
+    commands = {line.split()[0] for line in usage().splitlines() if line.startswith("  ")}
+    assert "export" in commands
