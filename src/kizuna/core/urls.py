@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from kizuna.core import views
+from kizuna.core.conditions import views as condition_views
 
 app_name = "core"
 
@@ -51,4 +52,8 @@ urlpatterns = [
     path("settings/users/new/", views.user_edit, name="user_new"),
     path("settings/users/<int:pk>/", views.user_edit, name="user_edit"),
     path("settings/audit/", views.audit_log, name="audit"),
+    path("conditions/metrics.json", condition_views.metrics_json, name="conditions_metrics"),
+    path("conditions/choices.json", condition_views.choices_json, name="conditions_choices"),
+    path("conditions/preview/", condition_views.preview, name="conditions_preview"),
+    path("conditions/explore/", condition_views.explore, name="conditions_explore"),
 ]

@@ -22,6 +22,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    TextField,
     Value,
     When,
 )
@@ -97,6 +98,11 @@ class AccountAttribute(Metric):
     def describe(self, params: AttributeParams) -> str:
         return str(ATTRIBUTES[params.field][0]).capitalize()
 
+    def param_choices(self, name: str) -> Sequence[tuple[str, str]] | None:
+        if name == "field":
+            return [(key, str(spec[0]).capitalize()) for key, spec in ATTRIBUTES.items()]
+        return None
+
 
 class CustomFieldParams(Params):
     field: str = pydantic.Field(min_length=1, max_length=50)
@@ -147,11 +153,17 @@ class CustomField(Metric):
             return Cast(KT(lookup), FloatField())
         if kind == "date":
             return DaysBetween(KT(lookup), Value(ctx.today))
-        return KT(lookup)
+        # As plain text: "is one of" on a bare KT is a JSON lookup on SQLite ("malformed JSON").
+        return Cast(KT(lookup), TextField())
 
     def choices(self, params: CustomFieldParams) -> Sequence[tuple[str, str]]:
         definition = _definition(params.field)
         return [(choice, choice) for choice in (definition.choices if definition else [])]
+
+    def param_choices(self, name: str) -> Sequence[tuple[str, str]] | None:
+        if name == "field":
+            return [(d.key, d.label) for d in CustomFieldDefinition.objects.all()]
+        return None
 
     def describe(self, params: CustomFieldParams) -> str:
         definition = _definition(params.field)

@@ -260,6 +260,11 @@ class Change(UsageMetric):
         before = self._figure(params, ctx, 1)
         return _percent(now - before, before)
 
+    def param_choices(self, name: str) -> Sequence[tuple[str, str]] | None:
+        if name == "of":
+            return [(key, str(label).capitalize()) for key, label in CHANGE_OF.items()]
+        return None
+
     def describe(self, params: ChangeParams) -> str:
         return gettext("Change in %(of)s, last %(days)d days vs the %(days)d before (%%)") % {
             "of": CHANGE_OF[params.of],

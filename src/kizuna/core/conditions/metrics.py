@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -84,6 +84,9 @@ class Metric:
     depends_on: ClassVar[frozenset[str]] = frozenset({"account"})
     # Shown after a number: "days", "%", "¥".
     unit: ClassVar[str | Promise] = ""
+    # Labels of parameters in the condition builder, where the name alone says too little
+    # (see kizuna.core.conditions.catalogue for the common ones: days, event, kind…).
+    param_labels: ClassVar[Mapping[str, str | Promise]] = {}
 
     def value_type(self, params: Any) -> ValueType:
         raise NotImplementedError
@@ -104,6 +107,12 @@ class Metric:
     def check(self, params: Any) -> None:
         """Checks that need the database (the custom field exists, the segment exists);
         raise ValueError with a message for people."""
+
+    def param_choices(self, name: str) -> Sequence[tuple[str, str]] | None:
+        """The values parameter `name` may take, as (value, label), when they come from the
+        database or need people's labels (custom fields, segments): the builder offers them
+        as a list. None: taken from the Params schema (an enum or Literal), or typed in."""
+        return None
 
     def references(self, params: Any) -> set[tuple[str, int]]:
         """Other configured objects the value reads, e.g. {("segment", 3)}: used to refuse
