@@ -155,9 +155,11 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from kizuna.api.usage_api import router as usage_router
     from kizuna.customers.api import router as customers_router
+    from kizuna.lifecycle.api import router as lifecycle_router
 
     api.add_router("", customers_router)
     api.add_router("", usage_router)
+    api.add_router("", lifecycle_router)
 
 
 _mount()

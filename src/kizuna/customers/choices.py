@@ -10,6 +10,13 @@ class Tier(models.TextChoices):
     TECH_TOUCH = "tech", _("Tech touch")
 
 
+class TierMode(models.TextChoices):
+    """How accounts get their tier: from ARR thresholds, or from condition trees."""
+
+    ARR = "arr", _("ARR thresholds")
+    CONDITIONS = "conditions", _("Conditions")
+
+
 class LifecycleStage(models.TextChoices):
     ONBOARDING = "onboarding", _("Onboarding")
     ADOPTION = "adoption", _("Adoption")

@@ -39,6 +39,7 @@ from kizuna.customers.choices import (
     Rating,
     Region,
     SubscriptionStatus,
+    Tier,
     TouchpointKind,
 )
 from kizuna.customers.models import (
@@ -50,6 +51,8 @@ from kizuna.customers.models import (
     Touchpoint,
 )
 from kizuna.customers.services import refresh_rollups
+from kizuna.lifecycle.demo import seed_history as seed_lifecycle_history
+from kizuna.lifecycle.services import ensure_default_rules
 
 # Accounts generated and inserted together: big enough for efficient INSERTs, small enough
 # that 100,000 accounts never sit in memory at once.
@@ -1228,6 +1231,29 @@ class _Generator:
             stage = LifecycleStage.RENEWAL
         else:
             stage = LifecycleStage.VALUE
+        # The day it entered that stage. The jitter is not drawn from `rng`, so that the
+        # rest of the portfolio stays what it was.
+        jitter = datetime.timedelta(days=(index * 7919) % 29)
+        if churned:
+            entered = min(end, today)
+        elif stage == LifecycleStage.ONBOARDING:
+            entered = start
+        elif stage == LifecycleStage.ADOPTION:
+            entered = start + datetime.timedelta(days=30) + jitter
+        elif stage == LifecycleStage.RENEWAL:
+            entered = max(start, end - datetime.timedelta(days=90))
+        else:
+            last_renewal = add_months(end, -term)
+            entered = max(start + datetime.timedelta(days=180), last_renewal) + jitter
+        entered = min(entered, today)
+        live_arr = 0 if churned else arr
+        tier = (
+            Tier.HIGH_TOUCH
+            if live_arr >= self.high_arr
+            else Tier.LOW_TOUCH
+            if live_arr >= self.low_arr
+            else Tier.TECH_TOUCH
+        )
 
         owner = self._owner(arr)
         account = Account(
@@ -1240,6 +1266,9 @@ class _Generator:
             external_id=external,
             owner=owner,
             stage=stage,
+            stage_entered_on=entered,
+            # Tiered as refresh_rollups will, so the demo starts without tier changes.
+            tier=tier,
             custom_attributes={},
         )
         # bulk_create skips save(), which is what normally fills search_text.
@@ -1588,6 +1617,9 @@ def generate(
             say(f"{first + size:,} / {accounts:,} accounts")
         say("Computing ARR, MRR, renewal dates and tiers…")
         refresh_rollups()
+        say("Stage rules and lifecycle history…")
+        ensure_default_rules()
+        seed_lifecycle_history(seed, today)
 
     counts = generator.counts
     return SeedResult(

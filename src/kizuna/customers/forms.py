@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kizuna.core.conditions.forms import ConditionField
 from kizuna.core.models import Role, User
 from kizuna.customers import services
 from kizuna.customers.choices import CustomFieldType, Rating
@@ -213,11 +214,37 @@ class TouchpointForm(forms.ModelForm[Touchpoint]):
 
 
 class TierPolicyForm(forms.ModelForm[TierPolicy]):
-    """Thresholds in whole yen: no decimals shown or accepted."""
+    """The tier policy: the mode, the ARR thresholds (whole yen: no decimals shown or
+    accepted) and the condition trees. A field left out of the POST keeps its value."""
+
+    THRESHOLDS = ("high_touch_min_arr", "low_touch_min_arr")
+
+    # Without the builder's live preview: the page previews the tier changes as a whole.
+    high_touch_conditions = ConditionField(
+        preview=False,
+        label=_("High touch when"),
+        required=False,
+        help_text=_("Accounts that match are high touch."),
+    )
+    low_touch_conditions = ConditionField(
+        preview=False,
+        label=_("Low touch when"),
+        required=False,
+        help_text=_(
+            "Accounts that match (and are not high touch) are low touch; the rest are tech touch."
+        ),
+    )
 
     class Meta:
         model = TierPolicy
-        fields = ["high_touch_min_arr", "low_touch_min_arr"]
+        fields = [
+            "mode",
+            "high_touch_min_arr",
+            "low_touch_min_arr",
+            "high_touch_conditions",
+            "low_touch_conditions",
+        ]
+        widgets = {"mode": forms.RadioSelect}
         help_texts = {
             "high_touch_min_arr": _("Yearly amount in yen, e.g. 6000000 for ¥6,000,000."),
             "low_touch_min_arr": _("Yearly amount in yen, e.g. 1200000 for ¥1,200,000."),
@@ -225,7 +252,8 @@ class TierPolicyForm(forms.ModelForm[TierPolicy]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in self.Meta.fields:
+        self.fields["mode"].required = False
+        for name in self.THRESHOLDS:
             field = self.fields[name]
             assert isinstance(field, forms.DecimalField)
             field.decimal_places = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kizuna.core.conditions import ConditionError, parse
 from kizuna.customers import search
 from kizuna.customers.choices import (
     Channel,
@@ -25,6 +27,7 @@ from kizuna.customers.choices import (
     Region,
     SubscriptionStatus,
     Tier,
+    TierMode,
     TouchpointKind,
 )
 
@@ -293,41 +296,70 @@ class Touchpoint(TimestampedModel):
         return self.subject
 
 
-class TierPolicy(models.Model):
-    """The ARR thresholds that put an account in a tier; one row, edited by managers.
+def default_high_touch_conditions() -> dict[str, Any]:
+    # The same accounts as the default ARR threshold, so switching modes changes nothing
+    # until a manager edits the rule.
+    return {"metric": "subscription.arr", "op": "gte", "value": 6_000_000}
 
-    An account with ARR ≥ `high_touch_min_arr` is high touch, ≥ `low_touch_min_arr` low touch,
-    otherwise tech touch.
+
+def default_low_touch_conditions() -> dict[str, Any]:
+    return {"metric": "subscription.arr", "op": "gte", "value": 1_200_000}
+
+
+class TierPolicy(models.Model):
+    """How accounts get their tier; one row, edited by managers.
+
+    In ARR mode an account with ARR ≥ `high_touch_min_arr` is high touch, ≥
+    `low_touch_min_arr` low touch, otherwise tech touch. In conditions mode an account that
+    matches `high_touch_conditions` is high touch, else one that matches
+    `low_touch_conditions` low touch, else tech touch. The trees are condition trees (see
+    kizuna.core.conditions.tree), e.g.
+    ``{"and": [{"metric": "subscription.arr", "op": "gte", "value": 3000000},
+    {"metric": "account.attribute", "params": {"field": "industry"}, "op": "in",
+    "value": ["finance"]}]}``.
     """
 
+    mode = models.CharField(
+        _("tiers come from"), max_length=16, choices=TierMode.choices, default=TierMode.ARR
+    )
     high_touch_min_arr = models.DecimalField(
         _("high touch from ARR"), default=Decimal(6_000_000), max_digits=16, decimal_places=2
     )
     low_touch_min_arr = models.DecimalField(
         _("low touch from ARR"), default=Decimal(1_200_000), max_digits=16, decimal_places=2
     )
+    high_touch_conditions = models.JSONField(
+        _("high touch when"), default=default_high_touch_conditions
+    )
+    low_touch_conditions = models.JSONField(
+        _("low touch when"), default=default_low_touch_conditions
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("tier thresholds")
-        verbose_name_plural = _("tier thresholds")
+        verbose_name = _("tier policy")
+        verbose_name_plural = _("tier policies")
 
     def __str__(self) -> str:
-        return str(_("Tier thresholds"))
+        return str(_("Tier policy"))
 
     def clean(self) -> None:
-        if self.low_touch_min_arr is None or self.high_touch_min_arr is None:
-            return
-        if self.low_touch_min_arr < 0:
-            raise ValidationError({"low_touch_min_arr": _("A threshold cannot be negative.")})
-        if self.high_touch_min_arr <= self.low_touch_min_arr:
-            raise ValidationError(
-                {
-                    "high_touch_min_arr": _(
-                        "The high-touch threshold must be above the low-touch threshold."
-                    )
-                }
-            )
+        errors: dict[str, Any] = {}
+        for name in ("high_touch_conditions", "low_touch_conditions"):
+            try:
+                parse(getattr(self, name))
+            except ConditionError as exc:
+                where = _("at %s: ") % exc.path if exc.path else ""
+                errors[name] = f"{where}{exc.message}"
+        if self.low_touch_min_arr is not None and self.high_touch_min_arr is not None:
+            if self.low_touch_min_arr < 0:
+                errors["low_touch_min_arr"] = _("A threshold cannot be negative.")
+            elif self.high_touch_min_arr <= self.low_touch_min_arr:
+                errors["high_touch_min_arr"] = _(
+                    "The high-touch threshold must be above the low-touch threshold."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls) -> TierPolicy:
@@ -340,6 +372,71 @@ class TierPolicy(models.Model):
         if arr >= self.low_touch_min_arr:
             return Tier.LOW_TOUCH
         return Tier.TECH_TOUCH
+
+    def snapshot(self) -> dict[str, Any]:
+        """What decided the tiers, kept with each tier change: the mode and, for it, the
+        thresholds or the trees."""
+        if self.mode == TierMode.CONDITIONS:
+            return {
+                "mode": self.mode,
+                "high_touch_conditions": self.high_touch_conditions,
+                "low_touch_conditions": self.low_touch_conditions,
+            }
+        return {
+            "mode": self.mode,
+            "high_touch_min_arr": f"{self.high_touch_min_arr:.2f}",
+            "low_touch_min_arr": f"{self.low_touch_min_arr:.2f}",
+        }
+
+
+class TierChange(models.Model):
+    """An account's tier changed: from, to, when, and why — its ARR then and the policy
+    that decided (`policy`, the `TierPolicy.snapshot()` of the time, e.g.
+    ``{"mode": "arr", "high_touch_min_arr": "6000000.00", "low_touch_min_arr":
+    "1200000.00"}``). Written set-based by `services.apply_tiers`."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="tier_changes"
+    )
+    from_tier = models.CharField(_("from"), max_length=8, choices=Tier.choices)
+    to_tier = models.CharField(_("to"), max_length=8, choices=Tier.choices)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+    arr = models.DecimalField(_("ARR"), max_digits=16, decimal_places=2, default=Decimal(0))
+    policy = models.JSONField(_("policy"), default=dict)
+
+    class Meta:
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-changed_at", "-id"], name="tierchange_account")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_tier_display()} → {self.get_to_tier_display()}"
+
+    @property
+    def mode(self) -> str:
+        return str(self.policy.get("mode", TierMode.ARR))
+
+    @property
+    def reason(self) -> str:
+        """Why, for people: "ARR ¥7,200,000 ≥ ¥6,000,000 (high-touch threshold)", or
+        "Matched the high-touch rule"."""
+        if self.mode == TierMode.CONDITIONS:
+            if self.to_tier == Tier.HIGH_TOUCH:
+                return str(_("Matched the high-touch rule"))
+            if self.to_tier == Tier.LOW_TOUCH:
+                return str(_("Matched the low-touch rule"))
+            return str(_("Matched neither the high-touch nor the low-touch rule"))
+        high = Decimal(self.policy.get("high_touch_min_arr", 0))
+        low = Decimal(self.policy.get("low_touch_min_arr", 0))
+        values = {"arr": f"¥{self.arr:,.0f}", "high": f"¥{high:,.0f}", "low": f"¥{low:,.0f}"}
+        if self.to_tier == Tier.HIGH_TOUCH:
+            return str(_("ARR %(arr)s ≥ %(high)s (high-touch threshold)") % values)
+        if self.to_tier == Tier.LOW_TOUCH:
+            return str(_("ARR %(arr)s ≥ %(low)s (low-touch threshold), below %(high)s") % values)
+        return str(_("ARR %(arr)s below %(low)s (low-touch threshold)") % values)
 
 
 KEY_VALIDATOR = RegexValidator(

@@ -7,6 +7,7 @@ followed by the rollups it affects (ARR, MRR, renewal date and tier of the accou
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -14,19 +15,21 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Case, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.forms import ModelForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kizuna.core import audit, events
+from kizuna.core import audit, conditions, events
+from kizuna.core.conditions import Context
 from kizuna.core.models import User
-from kizuna.customers.choices import LIVE_SUBSCRIPTION_STATUSES, CustomFieldType, Tier
+from kizuna.customers.choices import LIVE_SUBSCRIPTION_STATUSES, CustomFieldType, Tier, TierMode
 from kizuna.customers.models import (
     Account,
     CustomFieldDefinition,
     Subscription,
+    TierChange,
     TierPolicy,
 )
 
@@ -115,8 +118,18 @@ def refresh_rollups(account_ids: Iterable[int] | None = None) -> int:
     updated = accounts.update(
         arr=total("arr"), mrr=total("mrr"), next_renewal_date=Subquery(next_renewal)
     )
-    apply_tiers(accounts)
+    policy = TierPolicy.current()
+    if policy.mode == TierMode.ARR:
+        apply_tiers(accounts, policy=policy)
+    # In conditions mode the rules decide, and may read more than ARR: the contract change
+    # marked these accounts for recomputation, and the "tiers" recompute step re-tiers them.
     return updated
+
+
+# --- Tiers ------------------------------------------------------------------------------
+
+# The domain event of a tier change; its instance is the TierChange.
+TIER_CHANGED = "tier.changed"
 
 
 def tier_expression(policy: TierPolicy) -> Case:
@@ -127,21 +140,132 @@ def tier_expression(policy: TierPolicy) -> Case:
     )
 
 
-def apply_tiers(accounts: models.QuerySet[Account] | None = None) -> int:
-    """Set every account's tier from its ARR and the current thresholds, in one UPDATE."""
-    accounts = Account.objects.all() if accounts is None else accounts
-    return accounts.update(tier=tier_expression(TierPolicy.current()))
+def tier_target(
+    policy: TierPolicy, accounts: models.QuerySet[Account], ctx: Context | None = None
+) -> Case:
+    """The tier each account of `accounts` should have under `policy`, as an expression.
+
+    ARR mode: the thresholds. Conditions mode: the high-touch tree first, then the low-touch
+    tree, else tech touch — each compiled over `accounts` (one subquery, not a query per
+    account)."""
+    if policy.mode != TierMode.CONDITIONS:
+        return tier_expression(policy)
+    ctx = ctx or Context.now()
+    base = accounts.order_by()
+    high = conditions.parse(policy.high_touch_conditions, check=False)
+    low = conditions.parse(policy.low_touch_conditions, check=False)
+    return Case(
+        When(
+            pk__in=conditions.matching(high, base, ctx).values("pk"),
+            then=Value(Tier.HIGH_TOUCH.value),
+        ),
+        When(
+            pk__in=conditions.matching(low, base, ctx).values("pk"),
+            then=Value(Tier.LOW_TOUCH.value),
+        ),
+        default=Value(Tier.TECH_TOUCH.value),
+    )
+
+
+def apply_tiers(
+    accounts: models.QuerySet[Account] | None = None,
+    *,
+    policy: TierPolicy | None = None,
+    ctx: Context | None = None,
+) -> list[TierChange]:
+    """Set the tier of `accounts` (every account when None) from the current policy.
+
+    Set-based whatever the number of accounts: one INSERT … SELECT records a `TierChange`
+    for each account whose tier differs, then one UPDATE sets the tiers; a `tier.changed`
+    domain event is published per change. Running it again changes nothing. Returns the
+    changes recorded."""
+    accounts = (Account.objects.all() if accounts is None else accounts).order_by()
+    policy = policy or TierPolicy.current()
+    target = tier_target(policy, accounts, ctx)
+    changing = accounts.filter(~Q(tier=target))
+    changes = _record_tier_changes(changing, target, policy)
+    if changes:
+        changing.update(tier=target)
+        events.publish_many(
+            [
+                events.DomainEvent(
+                    type=TIER_CHANGED,
+                    instance=change,
+                    object_id=change.pk,
+                    changes={"tier": [change.from_tier, change.to_tier]},
+                )
+                for change in changes
+            ]
+        )
+    return changes
+
+
+def _record_tier_changes(
+    changing: models.QuerySet[Account], target: Case, policy: TierPolicy
+) -> list[TierChange]:
+    """INSERT … SELECT one TierChange per account of `changing`, RETURNING what was written
+    (both SQLite and PostgreSQL return rows from an INSERT)."""
+    now = timezone.now()
+    snapshot = policy.snapshot()
+    columns: dict[str, Any] = {
+        "account_id": F("pk"),
+        "from_tier": F("tier"),
+        "to_tier": target,
+        "arr": F("arr"),
+        "changed_at": Value(now, output_field=models.DateTimeField()),
+        "policy": Cast(Value(json.dumps(snapshot)), output_field=models.JSONField()),
+    }
+    select = changing.annotate(**{f"new_{name}": value for name, value in columns.items()})
+    select = select.values_list(*(f"new_{name}" for name in columns))
+    sql, params = select.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(name) for name in columns)  # the keys are the column names
+    returning = ", ".join(
+        quote(name) for name in ("id", "account_id", "from_tier", "to_tier", "arr")
+    )
+    table = quote(TierChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({names}) {sql} RETURNING {returning}", params)
+        rows = cursor.fetchall()
+    return [
+        TierChange(
+            pk=pk,
+            account_id=account_id,
+            from_tier=from_tier,
+            to_tier=to_tier,
+            arr=Decimal(str(arr)).quantize(Decimal("0.01")),
+            changed_at=now,
+            policy=snapshot,
+        )
+        for pk, account_id, from_tier, to_tier, arr in rows
+    ]
+
+
+def preview_tier_changes(policy: TierPolicy) -> dict[tuple[str, str], int]:
+    """How many accounts would move from one tier to another if `policy` (saved or not)
+    applied now: {(from, to): count}, from one GROUP BY query."""
+    accounts = Account.objects.order_by()
+    target = tier_target(policy, accounts)
+    rows = (
+        accounts.annotate(target_tier=target)
+        .filter(~Q(tier=F("target_tier")))
+        .values("tier", "target_tier")
+        .annotate(count=Count("id"))
+        .values_list("tier", "target_tier", "count")
+    )
+    return {(from_tier, to_tier): count for from_tier, to_tier, count in rows}
 
 
 @transaction.atomic
 def update_tier_policy(
     actor: User | None, policy: TierPolicy, before: audit.Snapshot
-) -> TierPolicy:
+) -> list[TierChange]:
+    """Save the policy (validated) and re-tier every account at once, with history.
+    Returns the tier changes it made."""
     policy.full_clean()
     policy.save()
     audit.record_update(actor, policy, before)
-    apply_tiers()
-    return policy
+    return apply_tiers(policy=policy)
 
 
 def custom_field_definitions() -> list[CustomFieldDefinition]:

@@ -43,6 +43,7 @@ from kizuna.customers.models import (
     CustomFieldDefinition,
     Opportunity,
     Subscription,
+    TierChange,
     TierPolicy,
     Touchpoint,
 )
@@ -513,18 +514,38 @@ def touchpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @configure_required
 def tier_settings(request: HttpRequest) -> HttpResponse:
+    """The tier policy. "Preview" shows how many accounts would change tier without saving;
+    "Save" saves and re-tiers every account at once."""
     policy = TierPolicy.current()
     before = audit.snapshot(policy)
     form = TierPolicyForm(request.POST or None, instance=policy)
+    preview: list[dict[str, Any]] | None = None
     if request.method == "POST" and form.is_valid():
-        services.update_tier_policy(_user(request), form.instance, before)
-        messages.success(request, _("Tier thresholds saved; every account's tier was updated."))
-        return redirect("customers:tiers")
+        if "preview" not in request.POST:
+            changes = services.update_tier_policy(_user(request), form.instance, before)
+            messages.success(
+                request,
+                _("Tier policy saved; %(count)d accounts changed tier.") % {"count": len(changes)},
+            )
+            return redirect("customers:tiers")
+        labels = dict(Tier.choices)
+        preview = [
+            {"from": labels[old], "to": labels[new], "count": count}
+            for (old, new), count in sorted(services.preview_tier_changes(form.instance).items())
+        ]
     buckets = queries.portfolio(Account.objects.all()).by_tier
+    recent = TierChange.objects.select_related("account").order_by("-changed_at", "-id")[:10]
     return render(
         request,
         "customers/tier_settings.html",
-        {"form": form, "buckets": buckets, "section": "tiers"},
+        {
+            "form": form,
+            "buckets": buckets,
+            "preview": preview,
+            "preview_total": sum(row["count"] for row in preview or []),
+            "recent_changes": recent,
+            "section": "tiers",
+        },
     )
 
 
