@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.customers",
     "kizuna.usage",
+    "kizuna.segments",
     "kizuna.lifecycle",
     "kizuna.integrations",
     "kizuna.api",
