@@ -33,8 +33,9 @@ INSTALLED_APPS = [
     "kizuna.core",
     "kizuna.customers",
     "kizuna.usage",
-    "kizuna.segments",
     "kizuna.lifecycle",
+    "kizuna.health",
+    "kizuna.segments",
     "kizuna.integrations",
     "kizuna.api",
 ]

@@ -5,8 +5,9 @@ urlpatterns = [
     path("", include("kizuna.core.urls")),
     path("", include("kizuna.customers.urls")),
     path("", include("kizuna.usage.urls")),
-    path("", include("kizuna.segments.urls")),
     path("", include("kizuna.lifecycle.urls")),
+    path("", include("kizuna.health.urls")),
+    path("", include("kizuna.segments.urls")),
     path("", include("kizuna.integrations.urls")),
     path("", include("kizuna.api.urls")),
 ]

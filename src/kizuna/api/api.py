@@ -155,11 +155,12 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from kizuna.api.usage_api import router as usage_router
     from kizuna.customers.api import router as customers_router
-    from kizuna.segments.api import router as segments_router
     from kizuna.lifecycle.api import router as lifecycle_router
+    from kizuna.segments.api import router as segments_router
 
     api.add_router("", customers_router)
     api.add_router("", usage_router)
+    api.add_router("", "kizuna.health.api.router")
     api.add_router("", segments_router)
     api.add_router("", lifecycle_router)
 

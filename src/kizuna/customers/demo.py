@@ -51,6 +51,7 @@ from kizuna.customers.models import (
     Touchpoint,
 )
 from kizuna.customers.services import refresh_rollups
+from kizuna.health.services import ensure_default_scorecard
 from kizuna.lifecycle.demo import seed_history as seed_lifecycle_history
 from kizuna.lifecycle.services import ensure_default_rules
 
@@ -1620,6 +1621,7 @@ def generate(
         say("Stage rules and lifecycle history…")
         ensure_default_rules()
         seed_lifecycle_history(seed, today)
+        ensure_default_scorecard()
 
     counts = generator.counts
     return SeedResult(

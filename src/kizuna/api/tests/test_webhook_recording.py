@@ -177,17 +177,15 @@ def test_events_without_a_registered_type_are_ignored(manager_client) -> None:
 def test_a_registered_type_becomes_subscribable(monkeypatch) -> None:
     monkeypatch.setattr(webhooks, "EVENT_TYPES", dict(webhooks.EVENT_TYPES))
     webhooks.register_event_type(
-        "health.band_changed", "Health band changed", group="Health", serialize=lambda rows: []
+        "survey.answered", "Survey answered", group="Surveys", serialize=lambda rows: []
     )
 
     form = WebhookEndpointForm(
-        {"name": "Health", "url": "https://example.jp/hook", "event_types": ["health.band_changed"]}
+        {"name": "Surveys", "url": "https://example.jp/hook", "event_types": ["survey.answered"]}
     )
 
     assert form.is_valid(), form.errors
-    assert ("Health", [("health.band_changed", "Health band changed")]) in (
-        webhooks.grouped_choices()
-    )
+    assert ("Surveys", [("survey.answered", "Survey answered")]) in webhooks.grouped_choices()
 
 
 def test_due_retries_are_sent_by_a_job_every_minute() -> None:
