@@ -167,6 +167,16 @@ else:
     }
 DEFAULT_FROM_EMAIL = env.env_str("KIZUNA_FROM_EMAIL", "kizuna@localhost")
 
+# "backtest": a scorecard backtest's scores, shared by the web processes and the worker.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "backtest": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "backtest"),
+        "OPTIONS": {"MAX_ENTRIES": 100},
+    },
+}
+
 # Background work: a database-backed queue by default (the worker starts with
 # `kizuna serve`); KIZUNA_TASKS=redis uses a Redis queue with any number of `kizuna worker`s.
 TASKS_BACKEND = env.env_choice("KIZUNA_TASKS", "database", ["database", "redis"])

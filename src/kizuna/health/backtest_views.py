@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kizuna.core.models import User
 from kizuna.core.permissions import configure_required
-from kizuna.health import backtest, editor, services, templates_seed
+from kizuna.health import backtest, editor, scoring, services, templates_seed
 from kizuna.health.backtest import Backtest, BacktestError, Selector
 from kizuna.health.definition import DefinitionError
 from kizuna.health.forms import ScorecardForm
@@ -112,8 +112,11 @@ def _parse(data: Any) -> Request:
 
 
 def _figures(result: Backtest, asked: Request) -> Any:
-    red = result.red_below if asked.red_below is None else asked.red_below
-    green = result.green_from if asked.green_from is None else asked.green_from
+    # Unset thresholds are the definition's: a remembered backtest may come from a draft
+    # that differed only in its bands.
+    bands = scoring.definition_of(asked.version).bands
+    red = bands.red_below if asked.red_below is None else asked.red_below
+    green = bands.green_from if asked.green_from is None else asked.green_from
     if red > green:
         raise BadRequest(_("“Red below” cannot be above “green from”."))
     return result.figures(red, green)
@@ -123,7 +126,9 @@ def _figures(result: Backtest, asked: Request) -> Any:
 @require_POST
 def run(request: HttpRequest) -> HttpResponse:
     """The backtest result (HTMX): the controls' thresholds and the figures. With
-    ``bt-only=figures`` (a threshold moved) only the figures, from the remembered scores."""
+    ``bt-only=figures`` (a threshold moved) only the figures, from the remembered scores.
+    A large portfolio is backtested by the worker: the result then shows its progress and
+    asks again until it is done."""
     only_figures = request.POST.get(PREFIX + "only") == "figures"
     template = (
         "health/partials/backtest_figures.html"
@@ -133,10 +138,13 @@ def run(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"horizons": backtest.HORIZONS}
     try:
         asked = _parse(request.POST)
-        result, cached = backtest.run_cached(
-            asked.version, horizon=asked.horizon, selector=asked.selector
-        )
-        figures = _figures(result, asked)
+        spec = backtest.Spec.of(asked.version, horizon=asked.horizon, selector=asked.selector)
+        fetched = backtest.fetch(spec)
+        if fetched.backtest is None:
+            assert fetched.running is not None
+            context["running"] = fetched.running
+            return render(request, "health/partials/backtest_running.html", context)
+        figures = _figures(fetched.backtest, asked)
     except DefinitionError as exc:
         raw = editor.read(request.POST)
         context.update(
@@ -147,7 +155,9 @@ def run(request: HttpRequest) -> HttpResponse:
     except (BadRequest, BacktestError) as exc:
         context["error"] = str(exc)
         return render(request, template, context, status=400)
-    context.update(backtest=result, figures=figures, cached=cached, source=asked.source)
+    context.update(
+        backtest=fetched.backtest, figures=figures, cached=fetched.cached, source=asked.source
+    )
     return render(request, template, context)
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.db.models import BooleanField, Func
 
 from kizuna.core import audit
 from kizuna.core.models import Role, User
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             users = result.users
             self.stdout.write(f"Generating {usage_demo.DAYS} days of product usage…")
             usage_demo.generate(stdout=self.stdout.write)
+            seed_health(self.stdout.write)
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write("")
@@ -90,11 +92,49 @@ class Command(BaseCommand):
                     audit.record_create(None, user)
 
 
-def create_demo_custom_fields() -> None:
-    """Two custom fields a Japanese CS team typically adds, filled for part of the portfolio."""
-    from django.db.models import F
+# Days of health history the demo fills in (the account page's trend chart): every day of
+# the last two weeks ("changed since last week", the biggest movers), then one day a week —
+# scoring a past day costs about as much as a full recompute.
+HEALTH_HISTORY_DAYS = 90
+HEALTH_DAILY_DAYS = 14
+HEALTH_HISTORY_EVERY = 7
 
-    from kizuna.customers.models import Account, CustomFieldDefinition
+
+def seed_health(say: Any) -> None:
+    """The seed templates (four stage scorecards, the churn-risk and upsell segments), every
+    score, stage and segment computed, and health snapshots over the past
+    `HEALTH_HISTORY_DAYS` days, so that trends and "changed since last week" have history."""
+    import time
+
+    from kizuna.core import recompute
+    from kizuna.health import backtest, templates_seed
+
+    started = time.perf_counter()
+    say("Installing the seed scorecards and segments; computing health, stages and segments…")
+    templates_seed.install()
+    recompute.recompute()
+    say(f"Filling in {HEALTH_HISTORY_DAYS} days of health history…")
+    backtest.backfill_snapshots(
+        HEALTH_HISTORY_DAYS, daily=HEALTH_DAILY_DAYS, every=HEALTH_HISTORY_EVERY
+    )
+    say(f"Health ready in {time.perf_counter() - started:.1f} s.")
+
+
+def create_demo_custom_fields() -> None:
+    """Two custom fields a Japanese CS team typically adds, filled for part of the portfolio,
+    and the qualitative fields of the seed templates (logo received, case study, payment
+    delays), filled in line with what happened to the accounts: churned and struggling
+    customers had more payment delays and gave fewer logos and case studies. Deterministic
+    (drawn from the account id) and set-based: one UPDATE."""
+    import datetime
+
+    from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+    from django.db.models.functions import JSONObject
+    from django.db.models.lookups import Exact, In, LessThan
+    from django.utils import timezone
+
+    from kizuna.customers.choices import LifecycleStage, Rating
+    from kizuna.customers.models import Account, CustomFieldDefinition, Touchpoint
 
     CustomFieldDefinition.objects.get_or_create(
         key="paid_onboarding",
@@ -117,14 +157,53 @@ def create_demo_custom_fields() -> None:
             "position": 2,
         },
     )
-    # Spread the values by id so the demo is the same every time (one UPDATE per group).
-    groups = [
-        {"paid_onboarding": True, "sales_channel": "直販"},
-        {"paid_onboarding": False, "sales_channel": "代理店"},
-        {"paid_onboarding": False, "sales_channel": "直販"},
-        {"paid_onboarding": True, "sales_channel": "マーケットプレイス"},
-    ]
-    for remainder, values in enumerate(groups):
-        Account.objects.alias(group=F("id") % len(groups)).filter(group=remainder).update(
-            custom_attributes=values
+    group = F("id") % 4
+    values: dict[str, Any] = {
+        "paid_onboarding": JSONBoolean(In(group, [0, 3])),
+        "sales_channel": Case(
+            When(Exact(group, 1), then=Value("代理店")),
+            When(Exact(group, 3), then=Value("マーケットプレイス")),
+            default=Value("直販"),
+        ),
+    }
+    since = timezone.now() - datetime.timedelta(days=120)
+    poor_lately = Exists(
+        Touchpoint.objects.filter(
+            account=OuterRef("pk"), rating=Rating.POOR, occurred_at__gte=since
+        )
+    )
+    for offset, (key, (churned, poor, others)) in enumerate(SEED_FIELD_CHANCES.items()):
+        # A different pseudo-random draw (0–99) per field, from the id alone.
+        draw = (F("id") * (7919 + 104 * offset) + 13 * offset) % 100
+        chance = Case(
+            When(Q(stage=LifecycleStage.CHURNED), then=Value(churned)),
+            When(poor_lately, then=Value(poor)),
+            default=Value(others),
+        )
+        values[key] = JSONBoolean(LessThan(draw, chance))
+    Account.objects.update(custom_attributes=JSONObject(**values))
+
+
+# Chance in % of each seed-004 field being "yes" for churned accounts, accounts with a poor
+# touchpoint in the last four months, and the others.
+SEED_FIELD_CHANCES = {
+    "payment_delays": (45, 15, 4),
+    "logo_received": (5, 15, 35),
+    "case_study": (0, 4, 12),
+}
+
+
+class JSONBoolean(Func):
+    """A condition as JSON true / false inside JSONObject (SQLite's json_object would store
+    the 1 / 0 of a plain boolean, which a yes / no custom field does not read as yes / no)."""
+
+    template = "(CASE WHEN %(expressions)s THEN true ELSE false END)"
+    output_field = BooleanField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="json(CASE WHEN %(expressions)s THEN 'true' ELSE 'false' END)",
+            **extra,
         )
