@@ -76,6 +76,7 @@ def recompute(account_ids: Sequence[int] | None = None, ctx: Context | None = No
     ctx = ctx or Context.now()
     report = Report(accounts=None if account_ids is None else len(account_ids))
     started = time.perf_counter()
+    marked_before = timezone.now()
     for step in steps():
         step_started = time.perf_counter()
         try:
@@ -86,6 +87,9 @@ def recompute(account_ids: Sequence[int] | None = None, ctx: Context | None = No
             report.errors[step.key] = f"{type(exc).__name__}: {exc}"
         report.step_seconds[step.key] = time.perf_counter() - step_started
     report.seconds = time.perf_counter() - started
+    if account_ids is None and not report.errors:
+        # Everything is fresh: what was marked before this run needs no second pass.
+        DirtyAccount.objects.filter(marked_at__lte=marked_before).delete()
     last_errors.clear()
     last_errors.update(report.errors)
     return report

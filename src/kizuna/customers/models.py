@@ -80,6 +80,8 @@ class Account(TimestampedModel):
     arr = models.DecimalField(_("ARR"), default=Decimal(0), max_digits=16, decimal_places=2)
     mrr = models.DecimalField(_("MRR"), default=Decimal(0), max_digits=16, decimal_places=2)
     next_renewal_date = models.DateField(_("next renewal"), null=True, blank=True)
+    # Licensed seats of the live contracts (login rate = active users / seats).
+    seats = models.PositiveIntegerField(_("licensed seats"), default=0, db_default=0)
     # Normalised name, kana, domain and external id for partial-match search (see search.py).
     search_text = models.TextField(editable=False, default="")
 

@@ -87,7 +87,7 @@ def _after_change(instance: models.Model) -> None:
 
 
 def refresh_rollups(account_ids: Iterable[int] | None = None) -> int:
-    """Recompute ARR, MRR, next renewal date and tier from subscriptions, set-based.
+    """Recompute ARR, MRR, seats, next renewal date and tier from subscriptions, set-based.
 
     One UPDATE over the given accounts (all accounts when None), whatever their number.
     Only live subscriptions (trial, active) in the default currency count.
@@ -115,8 +115,18 @@ def refresh_rollups(account_ids: Iterable[int] | None = None) -> int:
     accounts = Account.objects.all()
     if account_ids is not None:
         accounts = accounts.filter(pk__in=list(account_ids))
+    seats = (
+        Subscription.objects.filter(account=OuterRef("pk"), status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("seats"))
+        .values("total")
+    )
     updated = accounts.update(
-        arr=total("arr"), mrr=total("mrr"), next_renewal_date=Subquery(next_renewal)
+        arr=total("arr"),
+        mrr=total("mrr"),
+        next_renewal_date=Subquery(next_renewal),
+        seats=Coalesce(Subquery(seats), Value(0), output_field=models.IntegerField()),
     )
     policy = TierPolicy.current()
     if policy.mode == TierMode.ARR:

@@ -15,8 +15,10 @@ from typing import Any, ClassVar, Literal
 
 import pydantic
 from django.db.models import (
+    Case,
     Count,
     ExpressionWrapper,
+    F,
     FloatField,
     IntegerField,
     Max,
@@ -24,6 +26,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils.translation import gettext
@@ -33,6 +36,7 @@ from kizuna.core.conditions.metrics import Context, DaysBetween, Metric, Params,
 from kizuna.customers.metrics import live_subscriptions
 from kizuna.usage.choices import ALL_ACTIVITY, EventType
 from kizuna.usage.models import AccountDailyUsage, ContactDailyUsage, UsageSettings
+from kizuna.usage.rollups import WINDOWS
 
 USAGE = _("Usage")
 MAX_WINDOW = 365
@@ -115,7 +119,26 @@ def active_users(ctx: Context, days: int, offset: int = 0) -> Any:
     return Coalesce(Subquery(users, output_field=IntegerField()), Value(0))
 
 
+def counter(ctx: Context, figure: str, days: int, offset: int, computed: Any) -> Any:
+    """`computed` (an aggregate over the daily rollups), or — for today and the usual
+    windows — the same figure read from the account's precomputed counters
+    (AccountActivity, kept by the rollup worker), which costs one joined row instead of an
+    aggregate per account. Counters not refreshed today (just after midnight) fall back to
+    `computed`; an account with no counters row has never been seen, so its figure is 0."""
+    if not ctx.is_today or days not in WINDOWS or (offset == 1 and days != 30) or offset > 1:
+        return computed
+    name = f"{figure}_{days}d" if offset == 0 else f"{figure}_prev_30d"
+    return Case(
+        When(usage_activity__window_end=ctx.today, then=F(f"usage_activity__{name}")),
+        When(usage_activity__isnull=True, then=Value(0)),
+        default=computed,
+        output_field=IntegerField(),
+    )
+
+
 def _seats(ctx: Context) -> Any:
+    if ctx.is_today:
+        return F("seats")  # kept by customers.services.refresh_rollups
     seats = (
         live_subscriptions(ctx).order_by().values("account").annotate(s=Sum("seats")).values("s")
     )
@@ -145,7 +168,8 @@ class Logins(UsageMetric):
     label = _("Logins")
 
     def expression(self, params: WindowParams, ctx: Context) -> Any:
-        return event_count(ctx, params.days, events=_logins(ctx))
+        computed = event_count(ctx, params.days, events=_logins(ctx))
+        return counter(ctx, "logins", params.days, 0, computed)
 
     def describe(self, params: WindowParams) -> str:
         return gettext("Logins in the last %d days") % params.days
@@ -173,7 +197,7 @@ class Activity(UsageMetric):
     label = _("Usage events (all)")
 
     def expression(self, params: WindowParams, ctx: Context) -> Any:
-        return activity_count(ctx, params.days)
+        return counter(ctx, "activity", params.days, 0, activity_count(ctx, params.days))
 
     def describe(self, params: WindowParams) -> str:
         return gettext("Usage events in the last %d days") % params.days
@@ -185,7 +209,7 @@ class ActiveUsers(UsageMetric):
     label = _("Active users")
 
     def expression(self, params: WindowParams, ctx: Context) -> Any:
-        return active_users(ctx, params.days)
+        return counter(ctx, "active_users", params.days, 0, active_users(ctx, params.days))
 
     def describe(self, params: WindowParams) -> str:
         return gettext("Active users in the last %d days") % params.days
@@ -199,7 +223,8 @@ class LoginRate(UsageMetric):
     depends_on = frozenset({"usage", "subscription"})
 
     def expression(self, params: WindowParams, ctx: Context) -> Any:
-        return _percent(active_users(ctx, params.days), _seats(ctx))
+        users = counter(ctx, "active_users", params.days, 0, active_users(ctx, params.days))
+        return _percent(users, _seats(ctx))
 
     def describe(self, params: WindowParams) -> str:
         return gettext("Login rate over the last %d days (active users per seat)") % params.days
@@ -250,10 +275,12 @@ class Change(UsageMetric):
 
     def _figure(self, params: ChangeParams, ctx: Context, offset: int) -> Any:
         if params.of == "logins":
-            return event_count(ctx, params.days, events=_logins(ctx), offset=offset)
-        if params.of == "activity":
-            return activity_count(ctx, params.days, offset)
-        return active_users(ctx, params.days, offset)
+            computed = event_count(ctx, params.days, events=_logins(ctx), offset=offset)
+        elif params.of == "activity":
+            computed = activity_count(ctx, params.days, offset)
+        else:
+            computed = active_users(ctx, params.days, offset)
+        return counter(ctx, params.of, params.days, offset, computed)
 
     def expression(self, params: ChangeParams, ctx: Context) -> Any:
         now = self._figure(params, ctx, 0)

@@ -315,8 +315,9 @@ class ContactActivity(models.Model):
 
 
 class AccountActivity(models.Model):
-    """An account's usage figures that lists sort and filter on: last seen, logins and active
-    users in the last 30 days (today and the 29 days before, in Kizuna's time zone).
+    """An account's usage figures that lists sort and filter on, and that conditions and
+    scorecards read: last seen, and logins, active users and usage events in the usual
+    windows ("30 days" is today and the 29 days before, in Kizuna's time zone).
 
     Kept up to date by the rollup worker for the accounts it touches, and for every account
     once a day just after midnight, when the window moves (`window_end` is the day the
@@ -331,6 +332,24 @@ class AccountActivity(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     logins_30d = models.IntegerField(default=0)
     active_users_30d = models.IntegerField(default=0)
+    # The counters conditions and scorecards read for the usual windows (the last 7, 14,
+    # 30 and 90 days, and the 30 days before the last 30), so that a recompute over every
+    # account reads one row per account instead of aggregating the daily rollups
+    # (see kizuna.usage.metrics). Defaults in the database: the rollup worker inserts rows
+    # naming only the columns it knows at that point.
+    logins_7d = models.IntegerField(default=0, db_default=0)
+    logins_14d = models.IntegerField(default=0, db_default=0)
+    logins_90d = models.IntegerField(default=0, db_default=0)
+    logins_prev_30d = models.IntegerField(default=0, db_default=0)
+    active_users_7d = models.IntegerField(default=0, db_default=0)
+    active_users_14d = models.IntegerField(default=0, db_default=0)
+    active_users_90d = models.IntegerField(default=0, db_default=0)
+    active_users_prev_30d = models.IntegerField(default=0, db_default=0)
+    activity_7d = models.IntegerField(default=0, db_default=0)
+    activity_14d = models.IntegerField(default=0, db_default=0)
+    activity_30d = models.IntegerField(default=0, db_default=0)
+    activity_90d = models.IntegerField(default=0, db_default=0)
+    activity_prev_30d = models.IntegerField(default=0, db_default=0)
     window_end = models.DateField(null=True, blank=True)
 
     class Meta:

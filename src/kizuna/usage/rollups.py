@@ -238,7 +238,7 @@ def _apply_chunk(cursor: Any) -> None:
         f"first_seen_on = {least}({FEATURES}.first_seen_on, excluded.first_seen_on), "
         f"last_seen_on = {greatest}({FEATURES}.last_seen_on, excluded.last_seen_on)"
     )
-    _refresh_window_sql(cursor, f"account_id IN (SELECT DISTINCT account_id FROM {CHUNK})")  # noqa: S608
+    _refresh_window_sql(cursor, f"a.account_id IN (SELECT DISTINCT account_id FROM {CHUNK})")  # noqa: S608
     # Scores, segments and stages of these accounts read usage: recompute them (see
     # kizuna.core.recompute), marked in this transaction so none is forgotten.
     cursor.execute(
@@ -267,42 +267,117 @@ def window(today: datetime.date | None = None) -> tuple[datetime.date, datetime.
     return today - datetime.timedelta(days=WINDOW_DAYS - 1), today
 
 
+# The windows AccountActivity keeps counters for (days ending today), and the previous 30 days
+# (the 30 days before the last 30) that "change vs the previous window" compares with.
+WINDOWS = (7, 14, 30, 90)
+COUNTERS = [
+    f"{figure}_{days}d" for figure in ("logins", "active_users", "activity") for days in WINDOWS
+] + ["logins_prev_30d", "active_users_prev_30d", "activity_prev_30d"]
+
+
 def _refresh_window_sql(cursor: Any, where: str) -> None:
-    first, last = window()
-    since = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    """Recompute the window counters of the accounts matching `where` (a condition on the
+    activity table, aliased `a`) in one UPDATE: one pass over their daily rollups of the
+    last 90 days, and one over their per-person rows for the active users."""
+    today = timezone.localdate()
+    starts = {days: today - datetime.timedelta(days=days - 1) for days in WINDOWS}
+    prev_first, prev_last = today - datetime.timedelta(days=59), today - datetime.timedelta(days=30)
+    first = starts[max(WINDOWS)]
     names = list(UsageSettings.current().login_events) or [""]
     placeholders = ", ".join(["%s"] * len(names))
     ops = connection.ops
+
+    def day(value: datetime.date) -> Any:
+        return ops.adapt_datefield_value(value)
+
+    login = f"d.type = '{EventType.TRACK.value}' AND d.event IN ({placeholders})"
+    total = "d.type = '' AND d.event = ''"
+    sums: list[str] = []
+    params: list[Any] = []
+    for days in WINDOWS:
+        sums.append(
+            f"SUM(CASE WHEN {login} AND d.day >= %s THEN d.count ELSE 0 END) AS logins_{days}d"
+        )
+        params += [*names, day(starts[days])]
+    sums.append(
+        f"SUM(CASE WHEN {login} AND d.day >= %s AND d.day <= %s THEN d.count ELSE 0 END) "
+        "AS logins_prev_30d"
+    )
+    params += [*names, day(prev_first), day(prev_last)]
+    for days in WINDOWS:
+        sums.append(
+            f"SUM(CASE WHEN {total} AND d.day >= %s THEN d.count ELSE 0 END) AS activity_{days}d"
+        )
+        params.append(day(starts[days]))
+    sums.append(
+        f"SUM(CASE WHEN {total} AND d.day >= %s AND d.day <= %s THEN d.count ELSE 0 END) "
+        "AS activity_prev_30d"
+    )
+    params += [day(prev_first), day(prev_last)]
+    chosen = f"SELECT a.account_id FROM {ACCOUNT_ACTIVITY} a WHERE {where}"  # noqa: S608
+    usage_sql = (
+        f"SELECT d.account_id, {', '.join(sums)} FROM {ACCOUNT_DAILY} d "  # noqa: S608
+        f"WHERE d.day >= %s AND d.day <= %s AND d.account_id IN ({chosen}) GROUP BY d.account_id"
+    )
+    params += [day(first), day(today)]
+    users: list[str] = []
+    user_params: list[Any] = []
+    for days in WINDOWS:
+        users.append(
+            f"COUNT(DISTINCT CASE WHEN c.day >= %s THEN c.contact_id END) AS active_users_{days}d"
+        )
+        user_params.append(day(starts[days]))
+    users.append(
+        "COUNT(DISTINCT CASE WHEN c.day >= %s AND c.day <= %s THEN c.contact_id END) "
+        "AS active_users_prev_30d"
+    )
+    user_params += [day(prev_first), day(prev_last)]
+    users_sql = (
+        f"SELECT c.account_id, {', '.join(users)} FROM {CONTACT_DAILY} c "  # noqa: S608
+        "WHERE c.type = '' AND c.event = '' AND c.day >= %s AND c.day <= %s "
+        f"AND c.account_id IN ({chosen}) GROUP BY c.account_id"
+    )
+    user_params += [day(first), day(today)]
+    usage_columns = [name for name in COUNTERS if not name.startswith("active_users")]
+    user_columns = [name for name in COUNTERS if name.startswith("active_users")]
+    picked = ", ".join(
+        [f"COALESCE(w.{name}, 0) AS {name}" for name in usage_columns]
+        + [f"COALESCE(u.{name}, 0) AS {name}" for name in user_columns]
+    )
+    assignments = ", ".join(f"{name} = x.{name}" for name in COUNTERS)
     cursor.execute(
-        f"UPDATE {ACCOUNT_ACTIVITY} SET "  # noqa: S608
-        "logins_30d = COALESCE((SELECT SUM(d.count) "
-        f"FROM {ACCOUNT_DAILY} d WHERE d.account_id = {ACCOUNT_ACTIVITY}.account_id "
-        f"AND d.type = '{EventType.TRACK.value}' AND d.event IN ({placeholders}) "
-        "AND d.day >= %s AND d.day <= %s), 0), "
-        f"active_users_30d = (SELECT COUNT(*) FROM {CONTACT_ACTIVITY} c "
-        f"WHERE c.account_id = {ACCOUNT_ACTIVITY}.account_id AND c.last_seen_at >= %s), "
-        f"window_end = %s WHERE {where}",
-        [
-            *names,
-            ops.adapt_datefield_value(first),
-            ops.adapt_datefield_value(last),
-            ops.adapt_datetimefield_value(since),
-            ops.adapt_datefield_value(last),
-        ],
+        f"UPDATE {ACCOUNT_ACTIVITY} SET {assignments}, window_end = %s "  # noqa: S608
+        f"FROM (SELECT a.account_id, {picked} FROM {ACCOUNT_ACTIVITY} a "
+        f"LEFT JOIN ({usage_sql}) w ON w.account_id = a.account_id "
+        f"LEFT JOIN ({users_sql}) u ON u.account_id = a.account_id WHERE {where}) x "
+        f"WHERE {ACCOUNT_ACTIVITY}.account_id = x.account_id",
+        [day(today), *params, *user_params],
     )
 
 
 def refresh_windows(*, only_active: bool = True) -> int:
-    """Recompute every account's 30-day figures for today's window, in one UPDATE.
+    """Recompute every account's window counters for today, in one UPDATE.
 
-    Run once a day after midnight (the window moves) and when the login events change.
-    With `only_active`, accounts whose figures are already zero are skipped: a moving window
-    cannot raise them.
+    Run once a day after midnight (the windows move) and when the login events change.
+    With `only_active`, accounts with no usage in the last 90 days are only stamped with
+    today's date: a moving window cannot raise their zeros.
     """
-    where = "(logins_30d > 0 OR active_users_30d > 0)" if only_active else "1 = 1"
+    today = connection.ops.adapt_datefield_value(timezone.localdate())
+    # Rows never refreshed (window_end NULL) are recounted whatever their counters say.
+    active = (
+        "(a.logins_90d > 0 OR a.activity_90d > 0 OR a.active_users_90d > 0 OR a.window_end IS NULL)"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
-        _refresh_window_sql(cursor, where)
-        return max(cursor.rowcount, 0)
+        _refresh_window_sql(cursor, active if only_active else "1 = 1")
+        refreshed = max(cursor.rowcount, 0)
+        if only_active:
+            cursor.execute(
+                f"UPDATE {ACCOUNT_ACTIVITY} SET window_end = %s "  # noqa: S608
+                "WHERE NOT (logins_90d > 0 OR activity_90d > 0 OR active_users_90d > 0 "
+                "OR window_end IS NULL)",
+                [today],
+            )
+        return refreshed
 
 
 # --- Rebuild -----------------------------------------------------------------------------------

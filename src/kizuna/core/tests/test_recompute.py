@@ -82,3 +82,11 @@ def test_a_failing_step_is_reported_and_the_next_still_runs(seen):
 
     assert report.errors == {"test.broken": "RuntimeError: division by zero in a measure"}
     assert seen == [[1]]
+
+
+def test_a_full_recompute_clears_what_was_marked_before_it(seen):
+    recompute.mark([7, 8])
+
+    recompute.recompute()
+
+    assert not DirtyAccount.objects.exists()

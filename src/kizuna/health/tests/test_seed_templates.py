@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kizuna.core import recompute
 from kizuna.customers.models import Account, CustomFieldDefinition
+from kizuna.customers.services import refresh_rollups
 from kizuna.customers.tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -102,6 +103,7 @@ def _customer(users_now: int, users_before: int, **fields: object) -> Account:
     SubscriptionFactory.create(
         account=account, seats=10, start_date=today - datetime.timedelta(days=400)
     )
+    refresh_rollups([account.pk])  # as saving the contract through the services would
     events = []
     for n in range(max(users_now, users_before)):
         user_id = f"a{account.pk}-{n}"
