@@ -228,7 +228,9 @@ def seed(database: str, accounts: int, events: int) -> None:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
-def run_child(database: str, accounts: int, events: int, requests: int) -> None:
+def open_database(database: str, accounts: int, events: int) -> Path:
+    """Set Django up on this benchmark's database for `database`, seeding it first unless it
+    already holds these numbers (bench_health.py reads the same data). Returns its folder."""
     data_dir = HERE / ".data" / f"usage-{database}"
     data_dir.mkdir(parents=True, exist_ok=True)
     marker = data_dir / "seeded"
@@ -246,6 +248,18 @@ def run_child(database: str, accounts: int, events: int, requests: int) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    if reuse:
+        call_command("migrate", interactive=False, verbosity=0)
+    else:
+        seed(database, accounts, events)
+        marker.write_text(wanted)
+    return data_dir
+
+
+def run_child(database: str, accounts: int, events: int, requests: int) -> None:
+    open_database(database, accounts, events)
     from django.db.models import Count
     from django.test import Client
     from django.test.utils import setup_test_environment
@@ -254,9 +268,6 @@ def run_child(database: str, accounts: int, events: int, requests: int) -> None:
     from kizuna.customers.models import Contact
     from kizuna.usage.models import AccountActivity, AccountDailyUsage, ContactDailyUsage, Event
 
-    if not reuse:
-        seed(database, accounts, events)
-        marker.write_text(wanted)
     setup_test_environment()
     user = User.objects.filter(role=Role.CSM).order_by("id").first()
     assert user is not None

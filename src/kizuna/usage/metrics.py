@@ -28,7 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -249,7 +249,21 @@ class DaysSinceLastSeen(UsageMetric):
             .annotate(last=Max("day"))
             .values("last")
         )
-        return DaysBetween(Subquery(last), Value(ctx.today))
+        computed = DaysBetween(Subquery(last), Value(ctx.today))
+        if not ctx.is_today:
+            return computed
+        # Today: from the last-seen time the rollup worker keeps (one joined row), unless it
+        # lies ahead of today (a sender's clock), which the daily rollups leave out.
+        seen = TruncDate("usage_activity__last_seen_at")
+        return Case(
+            When(usage_activity__isnull=True, then=Value(None)),
+            When(
+                usage_activity__last_seen_at__date__lte=ctx.today,
+                then=DaysBetween(seen, Value(ctx.today)),
+            ),
+            default=computed,
+            output_field=IntegerField(),
+        )
 
 
 class ChangeParams(WindowParams):

@@ -28,6 +28,7 @@ FIGURES = [
     ("usage.change", {"of": "logins", "days": 30}),
     ("usage.change", {"of": "active_users", "days": 30}),
     ("usage.change", {"of": "activity", "days": 30}),
+    ("usage.days_since_last_seen", {}),
 ]
 
 
@@ -88,3 +89,13 @@ def test_the_nightly_refresh_recounts_stale_counters(accounts):
     rollups.refresh_windows()
 
     assert values(accounts) == expected
+
+
+def test_days_since_last_seen_comes_from_the_last_seen_time(accounts):
+    parsed = conditions.parse({"metric": "usage.days_since_last_seen", "op": "not_empty"})
+
+    found = conditions.leaf_values(
+        parsed, [a.pk for a in accounts], Context.now(), Account.objects.all()
+    )
+
+    assert [found[a.pk] for a in accounts] == [[0], [10], [None]]
