@@ -21,6 +21,7 @@ COMMANDS = {
     "export": "Export accounts, contacts, contracts, opportunities or touchpoints to CSV/Excel.",
     "apikey": "Create, list and revoke REST API keys (create prints the key once).",
     "usage": "Usage rollups: status, roll up now, rebuild days from the raw events.",
+    "health_templates": "Install the seed health scorecards, fields and segments (idempotent).",
 }
 
 

@@ -126,7 +126,9 @@ class VersionOut(Schema):
 class ScorecardPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=5000)
-    stage: LifecycleStage | None = Field(None, description='Send "" for the default.')
+    stage: LifecycleStage | None = Field(
+        None, description="A lifecycle stage, or null for the default scorecard (any stage)."
+    )
     segment_id: int | None = Field(None, ge=1, le=MAX_ID)
     priority: int | None = Field(None, ge=0, le=1_000_000)
     is_active: bool | None = None
