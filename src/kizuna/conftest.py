@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from kizuna.core.models import Role, User
 from kizuna.core.tests.factories import UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time() -> Iterator[None]:
+    """On SQLite the test database is in memory: one connection, which the live server's
+    request threads share. The account page loads several panels at once; served in
+    parallel they would use that connection concurrently ("bad parameter or other API
+    misuse"). A single-threaded server answers them one after the other (and closes each
+    connection, so the browser never waits on an idle keep-alive)."""
+    from django.conf import settings
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+
+    class SerialWSGIServer(WSGIServer):
+        # The live server thread has already put the shared connection in place for itself,
+        # and answers every request in that thread.
+        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = SerialWSGIServer
+    yield
+    LiveServerThread.server_class = threaded
 
 
 @pytest.fixture(autouse=True)
