@@ -28,11 +28,9 @@ second; set by django-tasks-db).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -439,35 +437,11 @@ def run_child(database: str, accounts: int, events: int, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--accounts", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = bench_usage.arguments(__doc__, "runs", 3)
     if args.child:
         run_child(args.child, args.accounts, args.events, args.runs)
-        return
-    for database in ["sqlite", "postgres"] if args.database == "both" else [args.database]:
-        # One process per database: Django settings are fixed once per process.
-        subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                __file__,
-                "--child",
-                database,
-                "--accounts",
-                str(args.accounts),
-                "--events",
-                str(args.events),
-                "--runs",
-                str(args.runs),
-            ],
-            check=True,
-        )
+    else:
+        bench_usage.run_children(__file__, args, "runs")
 
 
 if __name__ == "__main__":

@@ -318,36 +318,46 @@ def run_child(database: str, accounts: int, events: int, requests: int) -> None:
         )
 
 
-def main() -> None:
+def arguments(description: str | None, extra: str, default: int) -> argparse.Namespace:
+    """The options of this benchmark and of bench_health.py: the data, the databases and
+    one option of their own (`extra`, an integer)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        description=description, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument(f"--{extra}", type=int, default=default)
     parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        run_child(args.child, args.accounts, args.events, args.requests)
-        return
+    return parser.parse_args()
+
+
+def run_children(script: str, args: argparse.Namespace, extra: str) -> None:
+    """Run `script` once per database asked for: Django settings are fixed once per process."""
     for database in ["sqlite", "postgres"] if args.database == "both" else [args.database]:
-        # One process per database: Django settings are fixed once per process.
         subprocess.run(  # noqa: S603
             [
                 sys.executable,
-                __file__,
+                script,
                 "--child",
                 database,
                 "--accounts",
                 str(args.accounts),
                 "--events",
                 str(args.events),
-                "--requests",
-                str(args.requests),
+                f"--{extra}",
+                str(getattr(args, extra)),
             ],
             check=True,
         )
+
+
+def main() -> None:
+    args = arguments(__doc__, "requests", 100)
+    if args.child:
+        run_child(args.child, args.accounts, args.events, args.requests)
+    else:
+        run_children(__file__, args, "requests")
 
 
 if __name__ == "__main__":

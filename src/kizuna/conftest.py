@@ -34,7 +34,7 @@ def _live_server_one_request_at_a_time() -> Iterator[None]:
             super().__init__(*args, **kwargs)
 
     threaded = LiveServerThread.server_class
-    LiveServerThread.server_class = SerialWSGIServer
+    LiveServerThread.server_class = SerialWSGIServer  # type: ignore[assignment]  # not threaded, on purpose
     yield
     LiveServerThread.server_class = threaded
 

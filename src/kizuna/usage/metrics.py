@@ -64,59 +64,57 @@ class EventParams(WindowParams):
     event: str = pydantic.Field(min_length=1, max_length=200)
 
 
-def event_count(ctx: Context, days: int, *, events: Sequence[str], offset: int = 0) -> Any:
-    """Track events named `events` in the window, per account (0 when none)."""
+def _windowed(
+    model: type[AccountDailyUsage] | type[ContactDailyUsage],
+    total: Any,
+    ctx: Context,
+    days: int,
+    offset: int,
+    **rows: Any,
+) -> Any:
+    """`total` over the account's daily rollup rows of the window (0 when none)."""
     first, last = _days(ctx, days, offset)
-    total = (
-        AccountDailyUsage.objects.filter(
-            account=OuterRef("pk"),
-            type=EventType.TRACK,
-            event__in=list(events),
-            day__gte=first,
-            day__lte=last,
-        )
+    figure = (
+        model.objects.filter(account=OuterRef("pk"), day__gte=first, day__lte=last, **rows)
         .order_by()
         .values("account")
-        .annotate(total=Sum("count"))
+        .annotate(total=total)
         .values("total")
     )
-    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
+    return Coalesce(Subquery(figure, output_field=IntegerField()), Value(0))
+
+
+def event_count(ctx: Context, days: int, *, events: Sequence[str], offset: int = 0) -> Any:
+    """Track events named `events` in the window, per account (0 when none)."""
+    return _windowed(
+        AccountDailyUsage,
+        Sum("count"),
+        ctx,
+        days,
+        offset,
+        type=EventType.TRACK,
+        event__in=list(events),
+    )
 
 
 def activity_count(ctx: Context, days: int, offset: int = 0) -> Any:
-    first, last = _days(ctx, days, offset)
-    total = (
-        AccountDailyUsage.objects.filter(
-            account=OuterRef("pk"),
-            type=ALL_ACTIVITY,
-            event=ALL_ACTIVITY,
-            day__gte=first,
-            day__lte=last,
-        )
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("count"))
-        .values("total")
+    """Usage events of any kind in the window."""
+    return _windowed(
+        AccountDailyUsage, Sum("count"), ctx, days, offset, type=ALL_ACTIVITY, event=ALL_ACTIVITY
     )
-    return Coalesce(Subquery(total, output_field=IntegerField()), Value(0))
 
 
 def active_users(ctx: Context, days: int, offset: int = 0) -> Any:
-    first, last = _days(ctx, days, offset)
-    users = (
-        ContactDailyUsage.objects.filter(
-            account=OuterRef("pk"),
-            type=ALL_ACTIVITY,
-            event=ALL_ACTIVITY,
-            day__gte=first,
-            day__lte=last,
-        )
-        .order_by()
-        .values("account")
-        .annotate(users=Count("contact", distinct=True))
-        .values("users")
+    """Distinct people with any usage in the window."""
+    return _windowed(
+        ContactDailyUsage,
+        Count("contact", distinct=True),
+        ctx,
+        days,
+        offset,
+        type=ALL_ACTIVITY,
+        event=ALL_ACTIVITY,
     )
-    return Coalesce(Subquery(users, output_field=IntegerField()), Value(0))
 
 
 def counter(ctx: Context, figure: str, days: int, offset: int, computed: Any) -> Any:
