@@ -223,3 +223,30 @@ def test_a_custom_field_offers_its_own_choices(page: Page, live_server: Any) -> 
     row.locator(".cb-value").fill("2")
     _count(page, 1, 2)
     assert _tree(page)["and"][0]["value"] == 2
+
+
+def test_a_comparison_without_a_value_shows_no_value(page: Page, live_server: Any) -> None:
+    # A yes/no custom field is only typed once its parameter is resolved; the redrawn row
+    # must not show the empty value as text.
+    UserFactory.create(role=Role.MANAGER, username="keiko")
+    CustomFieldDefinition.objects.create(
+        key="logo_received", label_ja="ロゴ受領", label_en="Logo received", field_type="boolean"
+    )
+    AccountFactory.create(custom_attributes={"logo_received": True})
+    tree = {
+        "and": [
+            {
+                "metric": "account.custom_field",
+                "params": {"field": "logo_received"},
+                "op": "is_true",
+            }
+        ]
+    }
+
+    login(page, live_server.url, "keiko")
+    page.goto(live_server.url + reverse("core:conditions_explore") + "?tree=" + json.dumps(tree))
+    _count(page, 1, 1)
+    row = page.locator(".cb-builder .cb-opvalue").first
+
+    expect(row).to_be_visible()
+    expect(row).not_to_contain_text("null")

@@ -440,7 +440,7 @@
 
     redrawOpValue(node) {
       const box = this.canvas.querySelector("[data-node='" + node.id + "'] > .cb-opvalue");
-      if (box) box.replaceChildren(...this.opValue(node));
+      if (box) box.replaceChildren(...this.opValue(node).filter((child) => child !== null));
     }
 
     opValue(node) {
