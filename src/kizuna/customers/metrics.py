@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pydantic
+from django.db import models
 from django.db.models import (
     BooleanField,
     Case,
@@ -173,40 +174,40 @@ class CustomField(Metric):
         return name
 
 
+class ChoiceColumn(Metric):
+    """An account column holding one of a TextChoices' values (tier, stage)."""
+
+    category = ACCOUNT
+    historical = False
+    column: ClassVar[str]
+    options: ClassVar[type[models.TextChoices]]
+
+    def value_type(self, params: Any) -> ValueType:
+        return ValueType.CHOICE
+
+    def expression(self, params: Any, ctx: Context) -> Any:
+        return F(self.column)
+
+    def choices(self, params: Any) -> Sequence[tuple[str, str]]:
+        return [(value, str(label)) for value, label in self.options.choices]
+
+
 @register
-class AccountTier(Metric):
+class AccountTier(ChoiceColumn):
     key = "account.tier"
     label = _("Tier")
-    category = ACCOUNT
-    historical = False
     depends_on = frozenset({"account", "tier"})
-
-    def value_type(self, params: Any) -> ValueType:
-        return ValueType.CHOICE
-
-    def expression(self, params: Any, ctx: Context) -> Any:
-        return F("tier")
-
-    def choices(self, params: Any) -> Sequence[tuple[str, str]]:
-        return [(value, str(label)) for value, label in Tier.choices]
+    column = "tier"
+    options = Tier
 
 
 @register
-class AccountStage(Metric):
+class AccountStage(ChoiceColumn):
     key = "account.stage"
     label = _("Lifecycle stage")
-    category = ACCOUNT
-    historical = False
     depends_on = frozenset({"account", "stage"})
-
-    def value_type(self, params: Any) -> ValueType:
-        return ValueType.CHOICE
-
-    def expression(self, params: Any, ctx: Context) -> Any:
-        return F("stage")
-
-    def choices(self, params: Any) -> Sequence[tuple[str, str]]:
-        return [(value, str(label)) for value, label in LifecycleStage.choices]
+    column = "stage"
+    options = LifecycleStage
 
 
 @register

@@ -32,7 +32,15 @@ from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kizuna.core.conditions.metrics import Context, DaysBetween, Metric, Params, ValueType, register
+from kizuna.core.conditions.metrics import (
+    Context,
+    DaysBetween,
+    Metric,
+    NoParams,
+    Params,
+    ValueType,
+    register,
+)
 from kizuna.customers.metrics import live_subscriptions
 from kizuna.usage.choices import ALL_ACTIVITY, EventType
 from kizuna.usage.models import AccountDailyUsage, ContactDailyUsage, UsageSettings
@@ -234,8 +242,7 @@ class DaysSinceLastSeen(UsageMetric):
     label = _("Days since last seen")
     unit = _("days")
 
-    class Params(Params):
-        pass
+    Params = NoParams
 
     def expression(self, params: Any, ctx: Context) -> Any:
         last = (
