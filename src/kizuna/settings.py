@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "kizuna.customers",
     "kizuna.usage",
     "kizuna.lifecycle",
+    "kizuna.milestones",
     "kizuna.health",
     "kizuna.segments",
     "kizuna.integrations",

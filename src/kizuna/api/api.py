@@ -163,6 +163,7 @@ def _mount() -> None:
     api.add_router("", "kizuna.health.api.router")
     api.add_router("", segments_router)
     api.add_router("", lifecycle_router)
+    api.add_router("", "kizuna.milestones.api.router")
 
 
 _mount()
