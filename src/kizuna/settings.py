@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "kizuna.milestones",
     "kizuna.health",
     "kizuna.segments",
+    "kizuna.playbooks",
     "kizuna.integrations",
     "kizuna.api",
 ]

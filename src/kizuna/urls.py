@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("kizuna.health.urls")),
     path("", include("kizuna.segments.urls")),
     path("", include("kizuna.milestones.urls")),
+    path("", include("kizuna.playbooks.urls")),
     path("", include("kizuna.integrations.urls")),
     path("", include("kizuna.api.urls")),
 ]

@@ -164,6 +164,7 @@ def _mount() -> None:
     api.add_router("", segments_router)
     api.add_router("", lifecycle_router)
     api.add_router("", "kizuna.milestones.api.router")
+    api.add_router("", "kizuna.playbooks.api.router")
 
 
 _mount()
