@@ -96,3 +96,27 @@ def csm_client(csm: User) -> Client:
 @pytest.fixture
 def viewer_client(db) -> Client:
     return _client_for(Role.VIEWER)[0]
+
+
+# --- Real-browser tests (see kizuna/core/tests/browser.py) ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from kizuna.core.tests.browser import launch_browser
+
+    with launch_browser() as browser:
+        yield browser
+
+
+@pytest.fixture
+def language() -> str:
+    return "en"
+
+
+@pytest.fixture
+def page(browser: Any, language: str) -> Iterator[Any]:
+    from kizuna.core.tests.browser import new_page
+
+    with new_page(browser, language) as page:
+        yield page

@@ -16,16 +16,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from kizuna.api import webhooks
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login, new_page
 from kizuna.core.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -1,16 +1,9 @@
 """Helpers for the real-browser tests: Debian's Chromium driven by Playwright's sync API.
 
-Test modules build their fixtures from these, for example::
-
-    @pytest.fixture(scope="module")
-    def browser():
-        with launch_browser() as browser:
-            yield browser
-
-    @pytest.fixture
-    def page(browser, live_server):
-        with new_page(browser, "ja") as page:
-            yield page
+The shared fixtures (src/kizuna/conftest.py) are built from these: `browser` (one
+Chromium per test module), `language` ("en"; parametrize it to run a test in Japanese too)
+and `page` (a fresh page in that language). `translated` gives a message as the page in
+that language shows it.
 
 No browser is ever downloaded: Chromium comes from Debian (`./run test` installs it).
 """
@@ -85,3 +78,11 @@ def login(page: Page, live_server_url: str, username: str, password: str = PASSW
     page.locator("form:has(#id_username) button[type=submit]").click()
     page.wait_for_url(f"{live_server_url}/")
     expect(page.locator("nav.sidebar")).to_be_visible()
+
+
+def translated(language: str, message: str) -> str:
+    """`message` in `language`, as the page shows it."""
+    from django.utils import translation
+
+    with translation.override(language):
+        return translation.gettext(message)

@@ -8,16 +8,16 @@ Runs Debian's Chromium through Playwright against pytest-django's live server.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
-from playwright.sync_api import Browser, Page, expect
+from django.utils import timezone
+from playwright.sync_api import Page, expect
 
 from kizuna.core.conditions import Context
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login
+from kizuna.core.tests.browser import translated as _t
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import TouchpointFactory
 from kizuna.health import services
@@ -26,28 +26,6 @@ from kizuna.health.tests.conftest import account_with_arr
 from kizuna.health.tests.factories import ARR_LINEAR, current, definition, group, measure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def language() -> str:
-    return "en"
-
-
-@pytest.fixture
-def page(browser: Browser, language: str) -> Iterator[Page]:
-    with new_page(browser, language) as page:
-        yield page
-
-
-def _t(language: str, message: str) -> str:
-    with translation.override(language):
-        return translation.gettext(message)
 
 
 RATING = {"kind": "choices", "points": {"very_good": 100, "good": 70, "poor": 0}}

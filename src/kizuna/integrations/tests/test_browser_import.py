@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login, new_page
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.models import Account
 from kizuna.integrations.models import ColumnMapping
@@ -22,12 +22,6 @@ from kizuna.integrations.tests.files import xlsx_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

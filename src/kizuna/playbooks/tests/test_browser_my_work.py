@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import Browser, Page, expect
 
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login, new_page
+from kizuna.core.tests.browser import translated as _t
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.models import Touchpoint
 from kizuna.customers.tests.factories import AccountFactory
@@ -21,21 +21,10 @@ from kizuna.playbooks.tests.factories import PlaybookFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
-
-
 @pytest.fixture
 def page(browser: Browser, language: str) -> Iterator[Page]:
     with new_page(browser, language) as page:
         yield page
-
-
-def _t(language: str, message: str) -> str:
-    with translation.override(language):
-        return translation.gettext(message)
 
 
 @pytest.mark.parametrize("language", ["en", "ja"])

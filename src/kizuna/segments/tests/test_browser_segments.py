@@ -8,42 +8,19 @@ Runs Debian's Chromium through Playwright against pytest-django's live server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login
+from kizuna.core.tests.browser import translated as _t
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import AccountFactory
 from kizuna.segments.tests.factories import employees_at_least
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
-
-
-@pytest.fixture
-def language() -> str:
-    return "en"
-
-
-@pytest.fixture
-def page(browser: Browser, language: str) -> Iterator[Page]:
-    with new_page(browser, language) as page:
-        yield page
-
-
-def _t(language: str, message: str) -> str:
-    with translation.override(language):
-        return translation.gettext(message)
 
 
 def _write_conditions(page: Page, language: str, tree: dict) -> None:

@@ -10,19 +10,13 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import launch_browser, login, new_page
+from kizuna.core.tests.browser import login, new_page
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 from kizuna.usage.models import Source
 from kizuna.usage.tests.helpers import at, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
 
 
 @pytest.fixture

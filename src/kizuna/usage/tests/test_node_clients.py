@@ -24,7 +24,7 @@ import pytest
 from django.db import OperationalError
 from playwright.sync_api import Browser, Page, Request
 
-from kizuna.core.tests.browser import launch_browser, new_page
+from kizuna.core.tests.browser import new_page
 from kizuna.customers.models import Contact
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
 from kizuna.usage import services
@@ -186,12 +186,6 @@ def local_cdn(node: str) -> Iterator[dict[str, str]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
 
 
 @pytest.mark.browser

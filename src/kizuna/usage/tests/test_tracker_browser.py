@@ -21,7 +21,7 @@ from django.db import OperationalError
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, Route
 
-from kizuna.core.tests.browser import launch_browser, new_page
+from kizuna.core.tests.browser import new_page
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
 from kizuna.usage import services
 from kizuna.usage.models import Event
@@ -32,12 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DEADLINE_SECONDS = 15
 # Test-speed tracker options, passed through the demo app's query string.
 FAST = {"flushInterval": "100", "retryDelay": "50"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as browser:
-        yield browser
 
 
 @pytest.fixture
