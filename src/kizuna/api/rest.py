@@ -207,6 +207,15 @@ MAX_ID = 2**63 - 1
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
+def get_or_404[M: models.Model](queryset: models.QuerySet[M], pk: int, message: str) -> M:
+    """The row with this id, or a 404 with `message` (an id no database can hold is simply
+    not found)."""
+    found = queryset.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
+    if found is None:
+        raise not_found(message)
+    return found
+
+
 def check_value(value: Any) -> Any:
     """Refuse what no database stores: NUL characters, unpaired surrogates, timestamps
     in years a time-zone conversion would overflow. Walks lists and dictionaries."""

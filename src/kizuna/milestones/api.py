@@ -20,7 +20,6 @@ from ninja import Field, Query, Router, Schema, Status
 from kizuna.api import rest
 from kizuna.api.rest import (
     ITEM_ERRORS,
-    MAX_ID,
     READ_ERRORS,
     WRITE_ERRORS,
     ApiError,
@@ -154,12 +153,7 @@ class AccountMilestoneQuery(QueryInput):
 
 
 def _milestone(milestone_id: int) -> Milestone:
-    found = (
-        Milestone.objects.filter(pk=milestone_id).first() if 1 <= milestone_id <= MAX_ID else None
-    )
-    if found is None:
-        raise rest.not_found(_("No milestone has this id."))
-    return found
+    return rest.get_or_404(Milestone.objects.all(), milestone_id, _("No milestone has this id."))
 
 
 def _configure_allowed(request: HttpRequest) -> User:
@@ -277,13 +271,9 @@ def list_account_milestones(
 ) -> dict[str, Any]:
     """The account's progress on every milestone it has met a stage of: reached (when, and
     the values seen), overdue or due. In stage and lifecycle order."""
-    account = (
-        Account.objects.filter(pk=account_id).only("pk", "stage").first()
-        if 1 <= account_id <= MAX_ID
-        else None
+    account = rest.get_or_404(
+        Account.objects.only("pk", "stage"), account_id, _("No account has this id.")
     )
-    if account is None:
-        raise rest.not_found(_("No account has this id."))
     rows = AccountMilestone.objects.filter(account=account).select_related("milestone", "account")
     if filters.current_stage:
         rows = rows.filter(milestone__stage=account.stage)

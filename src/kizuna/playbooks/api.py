@@ -225,14 +225,9 @@ def serialize_ctas(instances: Sequence[models.Model]) -> list[dict[str, Any]]:
 
 
 def _cta(cta_id: int) -> Cta:
-    cta = (
-        Cta.objects.select_related("account", "playbook").filter(pk=cta_id).first()
-        if 1 <= cta_id <= MAX_ID
-        else None
+    return rest.get_or_404(
+        Cta.objects.select_related("account", "playbook"), cta_id, _("No CTA has this id.")
     )
-    if cta is None:
-        raise rest.not_found(_("No CTA has this id."))
-    return cta
 
 
 def _writer(request: HttpRequest) -> User:
