@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "kizuna.health",
     "kizuna.segments",
     "kizuna.playbooks",
+    "kizuna.flows",
     "kizuna.integrations",
     "kizuna.api",
 ]

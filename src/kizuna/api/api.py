@@ -165,6 +165,7 @@ def _mount() -> None:
     api.add_router("", lifecycle_router)
     api.add_router("", "kizuna.milestones.api.router")
     api.add_router("", "kizuna.playbooks.api.router")
+    api.add_router("", "kizuna.flows.api.router")
 
 
 _mount()

@@ -117,14 +117,30 @@ def pending() -> int:
 
 
 def run_pending(limit: int = BATCH) -> int:
-    """Recompute the accounts marked dirty (up to `limit`); returns how many."""
+    """Recompute the accounts marked dirty (up to `limit`), then run the follow-ups (the
+    success-flow steps this made due); returns how many accounts were recomputed."""
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [RECOMPUTE_LOCK])
-            if not cursor.fetchone()[0]:
-                return 0  # another worker is at it; it or the next run takes these too
-            return _run_pending(limit)
-    return _run_pending(limit)
+            done = _run_pending(limit) if cursor.fetchone()[0] else 0
+    else:
+        done = _run_pending(limit)
+    for follow_up in _FOLLOW_UPS:
+        try:
+            follow_up()
+        except Exception:
+            logger.exception("Recompute follow-up %s failed", follow_up)
+    return done
+
+
+# Work that should happen right after a recompute, in the same task (success flows run the
+# steps that triggers just made due: the reaction follows the data within seconds).
+_FOLLOW_UPS: list[Callable[[], Any]] = []
+
+
+def register_follow_up(follow_up: Callable[[], Any]) -> None:
+    if follow_up not in _FOLLOW_UPS:
+        _FOLLOW_UPS.append(follow_up)
 
 
 def _run_pending(limit: int) -> int:

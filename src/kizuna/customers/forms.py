@@ -67,6 +67,7 @@ class AccountForm(forms.ModelForm[Account]):
             "region",
             "external_id",
             "owner",
+            "time_zone",
             "stage",
         ]
         help_texts = {"name_kana": _("Katakana, used for sorting and search.")}

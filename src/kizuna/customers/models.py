@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,13 @@ class TimestampedModel(models.Model):
         abstract = True
 
 
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone (for example Asia/Tokyo)."), params={"zone": value}
+        )
+
+
 class Account(TimestampedModel):
     """A customer company. ARR, MRR, renewal date and tier are kept up to date from its
     subscriptions by `services.refresh_rollups`, so lists can sort and filter on them cheaply.
@@ -76,6 +84,11 @@ class Account(TimestampedModel):
     # service whenever the stage changes).
     stage_entered_on = models.DateField(_("in stage since"), default=timezone.localdate)
     custom_attributes = models.JSONField(_("custom fields"), default=dict, blank=True)
+    # Where the customer works: success flows wait for business hours in this zone. Empty:
+    # Kizuna's own time zone (settings.TIME_ZONE).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, default="", validators=[validate_time_zone]
+    )
     # Maintained from subscriptions (see services.refresh_rollups).
     arr = models.DecimalField(_("ARR"), default=Decimal(0), max_digits=16, decimal_places=2)
     mrr = models.DecimalField(_("MRR"), default=Decimal(0), max_digits=16, decimal_places=2)

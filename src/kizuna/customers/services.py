@@ -55,6 +55,35 @@ def save_form[M: models.Model](
 
 
 @transaction.atomic
+def set_custom_value(actor: User | None, account: Account, key: str, raw: Any) -> Account:
+    """Set one custom field of an account (an empty value removes it), audited and published
+    like an edit. Raises ValidationError naming the field; then nothing changes."""
+    definition = CustomFieldDefinition.objects.filter(key=key).first()
+    if definition is None:
+        raise ValidationError({key: _("There is no custom field “%(key)s”.") % {"key": key}})
+    try:
+        value = clean_custom_value(definition, raw)
+    except ValidationError as exc:
+        raise ValidationError({key: exc.messages}) from None
+    locked = Account.objects.select_for_update().get(pk=account.pk)
+    before = audit.snapshot(locked)
+    attributes = dict(locked.custom_attributes or {})
+    if value is None:
+        attributes.pop(key, None)
+    else:
+        attributes[key] = value
+    if attributes == locked.custom_attributes:
+        return locked
+    locked.custom_attributes = attributes
+    locked.save(update_fields=["custom_attributes", "updated_at"])
+    account.custom_attributes = attributes
+    updated = audit.record_update(actor, locked, before)
+    if updated is not None:
+        _publish(locked, locked.pk, "updated", updated.changes, actor)
+    return locked
+
+
+@transaction.atomic
 def delete(actor: User | None, instance: models.Model) -> None:
     object_id = instance.pk
     instance.delete()

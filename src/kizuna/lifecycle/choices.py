@@ -10,3 +10,4 @@ class StageChangeSource(models.TextChoices):
     RULE = "rule", _("Stage rule")
     MANUAL = "manual", _("By hand")
     EDIT = "edit", _("Account edited")
+    FLOW = "flow", _("Success flow")

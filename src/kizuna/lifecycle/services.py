@@ -220,11 +220,19 @@ def preview_rule(rule: StageRule, ctx: Context | None = None) -> int:
 
 
 @transaction.atomic
-def set_stage(actor: User | None, account: Account, stage: str, reason: str) -> StageChange:
-    """Move an account to `stage` by hand, with the reason why. Records the change (who,
-    why), resets the time in stage, audits it, publishes `stage.changed` and marks the
-    account for recomputation (its scorecard follows its stage). Raises ValidationError
-    (by field) and changes nothing when the stage or the reason is not valid."""
+def set_stage(
+    actor: User | None,
+    account: Account,
+    stage: str,
+    reason: str,
+    *,
+    source: str = StageChangeSource.MANUAL,
+) -> StageChange:
+    """Move an account to `stage` by hand (or by a success flow: `source`), with the reason
+    why. Records the change (who, why), resets the time in stage, audits it, publishes
+    `stage.changed` and marks the account for recomputation (its scorecard follows its
+    stage). Raises ValidationError (by field) and changes nothing when the stage or the
+    reason is not valid."""
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if stage not in LifecycleStage.values:
@@ -252,7 +260,7 @@ def set_stage(actor: User | None, account: Account, stage: str, reason: str) -> 
         account=locked,
         from_stage=previous,
         to_stage=stage,
-        source=StageChangeSource.MANUAL,
+        source=source,
         actor=actor if actor is not None and actor.pk else None,
         reason=reason,
     )

@@ -15,3 +15,4 @@ class MembershipSource(models.TextChoices):
     RULE = "rule", _("Conditions")
     MANUAL = "manual", _("Added by hand")
     IMPORT = "import", _("Imported")
+    FLOW = "flow", _("Added by a success flow")

@@ -23,7 +23,8 @@ which is computed before the per-contact rows are written in the same transactio
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -57,6 +58,7 @@ CONTACT_DAILY = ContactDailyUsage._meta.db_table
 CONTACT_ACTIVITY = ContactActivity._meta.db_table
 ACCOUNT_ACTIVITY = AccountActivity._meta.db_table
 FEATURES = Feature._meta.db_table
+logger = logging.getLogger(__name__)
 SOURCES = Source._meta.db_table
 ACCOUNTS = Account._meta.db_table
 DIRTY = DirtyAccount._meta.db_table
@@ -125,7 +127,29 @@ def _rollup_chunk(size: int) -> int | None:
         _fill_chunk(cursor, "e.id > %s AND e.id <= %s", [start, end])
         _apply_chunk(cursor)
         _touch_sources(cursor, start, end)
+        _tell_listeners(start, end)
     return int(count)
+
+
+# Called with each chunk's id range, in its transaction, after the rollups include it: each
+# event is seen exactly once (success flows' event triggers, see kizuna.flows.triggers).
+ChunkListener = Callable[[int, int], None]
+CHUNK_LISTENERS: list[ChunkListener] = []
+
+
+def on_chunk(listener: ChunkListener) -> None:
+    if listener not in CHUNK_LISTENERS:
+        CHUNK_LISTENERS.append(listener)
+
+
+def _tell_listeners(start: int, end: int) -> None:
+    for listener in CHUNK_LISTENERS:
+        try:
+            with transaction.atomic():
+                listener(start, end)
+        except Exception:
+            # The usage itself is kept; a listener's failure is its own (and logged).
+            logger.exception("Usage chunk listener %s failed on (%s, %s]", listener, start, end)
 
 
 # --- The chunk: usage events grouped per (account, contact, day, type, event) -----------------

@@ -48,8 +48,9 @@ def test_full_recompute_query_count_is_pinned(django_assert_num_queries) -> None
 
     # scorecards; per scorecard: savepoint, measures with live overrides, the upsert,
     # release; accounts without a scorecard, snapshots, band changes, webhook endpoints
-    # (for the health.changed events), scorecards' status
-    with django_assert_num_queries(14):
+    # (for the health.changed events), live success flows triggered by band changes,
+    # scorecards' status
+    with django_assert_num_queries(15):
         services.recompute_scores(None, Context.now())
 
 

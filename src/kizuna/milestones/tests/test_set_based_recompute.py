@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 # The milestones; per milestone: a savepoint (2), the missing rows and their INSERT, the
 # re-entered stays, the matching open rows, the values seen and the UPDATE ticking them,
-# the overdue rows and their UPDATE; the webhooks' endpoints.
-FIRST_RUN = 1 + 10 + 1
+# the overdue rows and their UPDATE; the webhooks' endpoints; success flows: the decisions
+# waiting for these milestones and the live flows they trigger.
+FIRST_RUN = 1 + 10 + 1 + 2
 # Nothing to insert, tick or mark.
 SECOND_RUN = 1 + 6
 

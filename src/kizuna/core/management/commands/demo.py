@@ -65,6 +65,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Generating {usage_demo.DAYS} days of product usage…")
             usage_demo.generate(stdout=self.stdout.write)
             seed_health(self.stdout.write)
+            seed_success(self.stdout.write)
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write("")
@@ -118,6 +119,23 @@ def seed_health(say: Any) -> None:
         HEALTH_HISTORY_DAYS, daily=HEALTH_DAILY_DAYS, every=HEALTH_HISTORY_EVERY
     )
     say(f"Health ready in {time.perf_counter() - started:.1f} s.")
+
+
+def seed_success(say: Any) -> None:
+    """Milestones ticked from the demo's usage, the CSMs' CTAs, and the success flows with
+    their history (after health: the flows' history is read from the health snapshots)."""
+    import random
+
+    from kizuna.core import recompute
+    from kizuna.flows import demo as flows_demo
+    from kizuna.milestones import demo as milestones_demo
+    from kizuna.playbooks import demo as playbooks_demo
+
+    milestones_demo.install(say)
+    recompute.recompute()
+    say("Creating the CSMs' CTAs…")
+    playbooks_demo.seed(random.Random(20261122))
+    flows_demo.seed(say)
 
 
 def create_demo_custom_fields() -> None:
