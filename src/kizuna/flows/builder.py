@@ -50,6 +50,23 @@ def _ordinal(n: int) -> str:
     return _("occurrence %(n)d") % {"n": n}
 
 
+def _describe_filter(rule: Any) -> str:
+    """ "seconds > 30" — a property filter as people write it (see forms.parse_properties)."""
+    from kizuna.flows.forms import format_properties
+
+    return format_properties([rule.model_dump()])
+
+
+def _band_or_stage_labels(trigger_type: str) -> dict[str, Any]:
+    if trigger_type == TriggerType.HEALTH_BAND_CHANGED:
+        from kizuna.health.choices import Band
+
+        return dict(Band.choices)
+    from kizuna.customers.choices import LifecycleStage
+
+    return dict(LifecycleStage.choices)
+
+
 def describe_trigger(trigger: Any) -> str:
     """A flow's trigger in one sentence."""
     match trigger.type:
@@ -66,9 +83,7 @@ def describe_trigger(trigger: Any) -> str:
                     text += " " + _("(counted per contact)")
             if trigger.properties:
                 text += " " + _("with %(filters)s") % {
-                    "filters": ", ".join(
-                        f"{rule.key} {rule.op} {rule.value}" for rule in trigger.properties
-                    )
+                    "filters": ", ".join(_describe_filter(rule) for rule in trigger.properties)
                 }
             return text
         case TriggerType.SEGMENT_ENTERED | TriggerType.SEGMENT_EXITED:
@@ -88,10 +103,13 @@ def describe_trigger(trigger: Any) -> str:
                 else _("the lifecycle stage")
             )
             text = _("When %(what)s changes") % {"what": what}
+            labels = _band_or_stage_labels(trigger.type)
             if trigger.from_:
-                text += " " + _("from %(values)s") % {"values": ", ".join(trigger.from_)}
+                shown = ", ".join(str(labels.get(value, value)) for value in trigger.from_)
+                text += " " + _("from %(values)s") % {"values": shown}
             if trigger.to:
-                text += " " + _("to %(values)s") % {"values": ", ".join(trigger.to)}
+                shown = ", ".join(str(labels.get(value, value)) for value in trigger.to)
+                text += " " + _("to %(values)s") % {"values": shown}
             return text
         case TriggerType.MILESTONE_REACHED | TriggerType.MILESTONE_OVERDUE:
             name = _("any milestone")

@@ -77,7 +77,7 @@ class Duration(Model):
 class PropertyFilter(Model):
     key: str = pydantic.Field(min_length=1, max_length=200)
     op: Literal["eq", "ne", "contains", "exists", "gt", "lt"] = "eq"
-    value: str | float | bool | None = None
+    value: bool | int | float | str | None = None
 
 
 LOGIN = "$login"  # any of the events the usage settings count as a login

@@ -159,14 +159,16 @@ def _first_login() -> dict[str, Any]:
                 "label": _("Second login within 14 days?"),
                 "wait_for": {"kind": "event", "event": LOGIN},
                 "within": {"days": 14},
-                "yes": "high-touch",
+                "yes": "with-csm",
                 "no": "quiet",
             },
             {
-                "id": "high-touch",
+                "id": "with-csm",
                 "type": "condition",
-                "label": _("High-touch account?"),
-                "condition": {"and": [{"metric": "account.tier", "op": "in", "value": ["high"]}]},
+                "label": _("Served by a CSM (high or low touch)?"),
+                "condition": {
+                    "and": [{"metric": "account.tier", "op": "in", "value": ["high", "low"]}]
+                },
                 "yes": "session",
                 "no": "tutorial",
             },
@@ -176,7 +178,7 @@ def _first_login() -> dict[str, Any]:
                 _("Second login: offer a guided tutorial session"),
                 "medium",
                 "onboarding-kickoff",
-                label=_("Tutorial session (high touch)"),
+                label=_("Tutorial session (with a CSM)"),
             ),
             {
                 "id": "tutorial",
@@ -304,8 +306,8 @@ TEMPLATES: list[FlowTemplate] = [
         gettext_lazy(
             "On the first login: tag the account, send the onboarding programme email, and "
             "create a phone follow-up task if it is not opened in 2 days. On the second login, "
-            "high-touch accounts get a tutorial session offer, the others the tutorial popup; "
-            "no second login in 14 days is a risk."
+            "accounts with a CSM get a tutorial session offer, tech-touch ones the tutorial "
+            "popup; no second login in 14 days is a risk."
         ),
         _first_login,
         ("segment.add", "email.send", "cta.create", "inapp.show"),

@@ -63,6 +63,15 @@ def _names(trigger_event: str, logins: set[str]) -> set[str]:
     return set(logins) if trigger_event == LOGIN else {trigger_event}
 
 
+def _same(value: Any, expected: Any) -> bool:
+    """Equality as people mean it: 30 and 30.0 are the same, the text "true" is not yes."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return value is expected
+    if isinstance(value, int | float) and isinstance(expected, int | float):
+        return float(value) == float(expected)
+    return str(value) == str(expected)
+
+
 def _passes(filters: Sequence[PropertyFilter], properties: dict[str, Any]) -> bool:
     for rule in filters:
         present = rule.key in properties
@@ -71,14 +80,8 @@ def _passes(filters: Sequence[PropertyFilter], properties: dict[str, Any]) -> bo
             ok = present and value not in (None, "")
         elif not present:
             ok = rule.op == "ne"
-        elif rule.op == "eq":
-            ok = (
-                str(value) == str(rule.value)
-                if not isinstance(value, bool)
-                else value == rule.value
-            )
-        elif rule.op == "ne":
-            ok = str(value) != str(rule.value)
+        elif rule.op in ("eq", "ne"):
+            ok = _same(value, rule.value) == (rule.op == "eq")
         elif rule.op == "contains":
             ok = str(rule.value).casefold() in str(value).casefold()
         else:

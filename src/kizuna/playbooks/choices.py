@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CtaType(models.TextChoices):
@@ -24,7 +25,7 @@ PRIORITY_RANK = {Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
 
 
 class CtaStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("CTA status", "Open")
     SNOOZED = "snoozed", _("Snoozed")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from kizuna.core import audit
@@ -77,7 +77,7 @@ def work(request: HttpRequest) -> HttpResponse:
         "types": CtaType.choices,
         "priorities": Priority.choices,
         "statuses": [
-            ("open", _("Open")),
+            ("open", pgettext("CTA status", "Open")),
             ("snoozed", _("Snoozed")),
             ("closed", _("Closed")),
             ("all", _("All")),

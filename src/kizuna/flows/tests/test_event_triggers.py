@@ -124,3 +124,14 @@ def test_the_trigger_records_what_it_saw(user):
     assert trigger["event"] == "Logged In"
     assert trigger["occurrence"] == 2
     assert trigger["event_id"]
+
+
+def test_numbers_compare_as_numbers_and_yes_no_only_as_yes_no(user):
+    from kizuna.flows.definition import PropertyFilter
+    from kizuna.flows.triggers import _passes
+
+    thirty = [PropertyFilter(key="seconds", op="eq", value=30)]
+    assert _passes(thirty, {"seconds": 30.0})
+    complete = [PropertyFilter(key="complete", op="eq", value=True)]
+    assert not _passes(complete, {"complete": "true"})
+    assert _passes(complete, {"complete": True})
