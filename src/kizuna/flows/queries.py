@@ -35,6 +35,7 @@ from django.db.models import (
     FloatField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -44,7 +45,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kizuna.flows.models import Enrolment, StepRun, SuccessFlow
+from kizuna.flows.models import Enrolment, FlowVersion, StepRun, SuccessFlow
 
 MIN_GROUP = 5
 Z95 = 1.959964
@@ -66,6 +67,30 @@ class Comparison:
     @property
     def enough(self) -> bool:
         return self.low is not None
+
+    def _shown(self, value: float | None, signed: bool = False) -> str:
+        if value is None:
+            return "—"
+        if self.kind == "rate":
+            return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+        return f"{value:+.1f}" if signed else f"{value:.1f}"
+
+    @property
+    def treated_shown(self) -> str:
+        """Rates in %, score changes in points."""
+        return self._shown(self.treated)
+
+    @property
+    def holdout_shown(self) -> str:
+        return self._shown(self.holdout)
+
+    @property
+    def lift_shown(self) -> str:
+        return self._shown(self.lift, signed=True)
+
+    @property
+    def interval_shown(self) -> str:
+        return f"{self._shown(self.low, signed=True)} … {self._shown(self.high, signed=True)}"
 
     @property
     def significant(self) -> bool:
@@ -119,7 +144,7 @@ def _days(n: int) -> Any:
     return Value(datetime.timedelta(days=n))
 
 
-def _outcome_rows(flow: SuccessFlow) -> dict[bool, dict[str, Any]]:
+def _outcome_rows(enrolments: QuerySet[Enrolment]) -> dict[bool, dict[str, Any]]:
     """Both groups' outcome aggregates in one query (grouped by hold-out)."""
     from kizuna.customers.choices import LifecycleStage, OpportunityKind, OpportunityStage
     from kizuna.customers.models import Opportunity
@@ -128,7 +153,7 @@ def _outcome_rows(flow: SuccessFlow) -> dict[bool, dict[str, Any]]:
 
     today = timezone.localdate()
     entered = ExpressionWrapper(TruncDate("entered_at"), output_field=DateField())
-    enrolments = Enrolment.objects.filter(flow=flow).annotate(entered_day=entered)
+    enrolments = enrolments.annotate(entered_day=entered)
     score_on = HealthSnapshot.objects.filter(account=OuterRef("account_id"))
     enrolments = enrolments.annotate(
         # The latest snapshot of the week up to each day (snapshots may skip days).
@@ -276,5 +301,40 @@ def results(flow: SuccessFlow) -> Results:
         outcome = row["outcome"] or row["status"]
         per_step = result.steps.setdefault(row["step_id"], {})
         per_step[outcome] = per_step.get(outcome, 0) + int(row["n"])
-    result.outcomes = _comparisons(_outcome_rows(flow))
+    result.outcomes = _comparisons(_outcome_rows(Enrolment.objects.filter(flow=flow)))
     return result
+
+
+def playbook_comparison(playbook_key: str) -> tuple[list[str], list[Comparison]]:
+    """Does a playbook work? The accounts that got a CTA with it from a success flow,
+    against the same flows' hold-out groups (accounts that met the trigger and got
+    nothing). Returns the names of those flows and the comparisons (one query each)."""
+    from kizuna.flows import engine
+    from kizuna.flows.definition import ActionStep
+
+    reached = Q(pk__in=[])
+    held = Q(pk__in=[])
+    names: list[str] = []
+    for version in FlowVersion.objects.select_related("flow").order_by("flow__name", "number"):
+        try:
+            steps = [
+                step.id
+                for step in engine.definition_of(version).steps
+                if isinstance(step, ActionStep)
+                and step.action == "cta.create"
+                and step.params.get("playbook") == playbook_key
+            ]
+        except ValueError:
+            continue
+        if not steps:
+            continue
+        if version.flow.name not in names:
+            names.append(version.flow.name)
+        reached |= Q(version=version, holdout=False, runs__step_id__in=steps, runs__outcome="done")
+        held |= Q(version=version, holdout=True)
+    if not names:
+        return [], []
+    enrolments = Enrolment.objects.filter(
+        pk__in=Enrolment.objects.filter(reached | held).values("pk")
+    )
+    return names, _comparisons(_outcome_rows(enrolments))

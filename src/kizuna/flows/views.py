@@ -280,36 +280,6 @@ def _flow_page(
     return render(request, "flows/flow_detail.html", context, status=status)
 
 
-def _outcome_rows(results: queries.Results) -> list[dict[str, Any]]:
-    """The outcome comparisons, formatted: rates in %, score changes in points."""
-
-    def shown(value: float | None, kind: str, signed: bool = False) -> str:
-        if value is None:
-            return "—"
-        if kind == "rate":
-            return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
-        return f"{value:+.1f}" if signed else f"{value:.1f}"
-
-    rows = []
-    for item in results.outcomes:
-        rows.append(
-            {
-                "label": item.label,
-                "treated": shown(item.treated, item.kind),
-                "treated_n": item.treated_n,
-                "holdout": shown(item.holdout, item.kind),
-                "holdout_n": item.holdout_n,
-                "lift": shown(item.lift, item.kind, signed=True),
-                "enough": item.enough,
-                "significant": item.significant,
-                "interval": " … ".join(
-                    shown(value, item.kind, signed=True) for value in (item.low, item.high)
-                ),
-            }
-        )
-    return rows
-
-
 def flow_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _flow_page(request, _flow(pk))
 
@@ -606,7 +576,7 @@ def flow_results(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "flows/partials/results.html",
-        {"flow": flow, "results": results, "outcome_rows": _outcome_rows(results)},
+        {"flow": flow, "results": results},
     )
 
 

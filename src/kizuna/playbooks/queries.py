@@ -25,9 +25,10 @@ from kizuna.playbooks.choices import (
     PRIORITY_RANK,
     CtaStatus,
     CtaType,
+    Outcome,
     Priority,
 )
-from kizuna.playbooks.models import Cta, Notification
+from kizuna.playbooks.models import Cta, CtaTask, Notification, Playbook
 
 WEEKS = 8
 
@@ -263,3 +264,51 @@ def team(today: datetime.date | None = None, weeks: int = WEEKS) -> Team:
     if None in rows:
         ordered.append(rows[None])
     return Team(week_days, ordered)
+
+
+@dataclass
+class PlaybookStats:
+    """What came of a playbook's CTAs: how many by status, their outcomes, and the share
+    of checklist steps ticked."""
+
+    by_status: dict[str, int]
+    by_outcome: list[tuple[str, int]]
+    tasks: int
+    tasks_done: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def tasks_done_share(self) -> float | None:
+        return self.tasks_done / self.tasks if self.tasks else None
+
+
+def playbook_stats(playbook: Playbook) -> PlaybookStats:
+    """Two grouped queries, whatever the number of CTAs."""
+    rows = (
+        Cta.objects.filter(playbook=playbook)
+        .values("status", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_status: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        if row["outcome"]:
+            by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + row["n"]
+    labels = dict(Outcome.choices)
+    tasks = CtaTask.objects.filter(cta__playbook=playbook).aggregate(
+        n=Count("id"), done=Count("id", filter=Q(done_at__isnull=False))
+    )
+    return PlaybookStats(
+        by_status=by_status,
+        by_outcome=sorted(
+            ((str(labels.get(key, key)), n) for key, n in by_outcome.items()),
+            key=lambda item: -item[1],
+        ),
+        tasks=int(tasks["n"]),
+        tasks_done=int(tasks["done"]),
+    )

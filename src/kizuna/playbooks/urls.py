@@ -24,6 +24,7 @@ urlpatterns = [
     path("settings/playbooks/new/", views.playbook_new, name="playbook_new"),
     path("settings/playbooks/<int:pk>/", views.playbook_edit, name="playbook_edit"),
     path("settings/playbooks/<int:pk>/delete/", views.playbook_delete, name="playbook_delete"),
+    path("settings/playbooks/<int:pk>/results/", views.playbook_results, name="playbook_results"),
     path("settings/cta-assignment/", views.rules, name="rules"),
     path("settings/cta-assignment/new/", views.rule_new, name="rule_new"),
     path("settings/cta-assignment/<int:pk>/", views.rule_edit, name="rule_edit"),

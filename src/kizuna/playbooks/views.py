@@ -27,7 +27,7 @@ from kizuna.customers.choices import Rating, Tier
 from kizuna.customers.forms import TouchpointForm
 from kizuna.customers.models import Account, Touchpoint
 from kizuna.playbooks import queries, services
-from kizuna.playbooks.choices import OPEN_STATUSES, CtaType, Outcome, Priority
+from kizuna.playbooks.choices import OPEN_STATUSES, CtaStatus, CtaType, Outcome, Priority
 from kizuna.playbooks.forms import (
     SNOOZE_CHOICES,
     AssignmentRuleForm,
@@ -511,6 +511,27 @@ def _playbook_edit(request: HttpRequest, playbook: Playbook | None) -> HttpRespo
         return _playbook_page(request, playbook, form, steps, step_errors, status=400)
     messages.success(request, _("“%(name)s” saved.") % {"name": saved.name})
     return redirect("playbooks:playbooks")
+
+
+@configure_required
+def playbook_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """Does the playbook work? Its CTAs' outcomes, and — where success flows open it — the
+    accounts that got it against those flows' hold-out groups (loaded after the page)."""
+    from kizuna.flows import queries as flow_queries
+
+    playbook = get_object_or_404(Playbook, pk=pk)
+    flows, outcomes = flow_queries.playbook_comparison(playbook.key)
+    return render(
+        request,
+        "playbooks/partials/playbook_results.html",
+        {
+            "playbook": playbook,
+            "stats": queries.playbook_stats(playbook),
+            "statuses": CtaStatus.choices,
+            "flows": flows,
+            "outcomes": outcomes,
+        },
+    )
 
 
 @configure_required
