@@ -478,7 +478,13 @@ def recompute_milestones(
     totals = {"created": 0, "moved": 0, "reached": 0, "overdue": 0}
     reached: list[AccountMilestone] = []
     overdue: list[AccountMilestone] = []
-    milestones = list(Milestone.objects.filter(enabled=True).order_by("stage", "order", "id"))
+    milestones = Milestone.objects.filter(enabled=True).order_by("stage", "order", "id")
+    if account_ids is not None:
+        # Only the stages these accounts are in have work to do (every step below is about
+        # accounts in the milestone's stage).
+        milestones = milestones.filter(
+            stage__in=Account.objects.filter(pk__in=list(account_ids)).values("stage")
+        )
     for milestone in milestones:
         error = ""
         try:
