@@ -181,43 +181,55 @@ def _occurrences(
     logins: set[str],
 ) -> dict[tuple[int, int], int]:
     """For flows that count ("the second login"): which occurrence each event of the chunk
-    is, per account or per contact — from the rollups, which already include the chunk."""
+    is, per account or per contact — from the rollups, which already include the chunk.
+    Flows counting the same events the same way share one query."""
+    groups: dict[tuple[frozenset[str], bool], list[int]] = defaultdict(list)
+    for flow, trigger in flows:
+        if trigger.occurrence is not None:
+            names = frozenset(_names(trigger.event, logins))
+            groups[(names, trigger.per == "contact")].append(flow.pk)
+    counted: dict[tuple[int, int], int] = {}
+    for (names, per_contact), flow_ids in groups.items():
+        for event_id, occurrence in _count(rows, names, per_contact).items():
+            for flow_id in flow_ids:
+                counted[(flow_id, event_id)] = occurrence
+    return counted
+
+
+def _count(
+    rows: Sequence[tuple[Any, ...]], names: frozenset[str], per_contact: bool
+) -> dict[int, int]:
     from kizuna.usage.models import AccountDailyUsage, ContactDailyUsage
 
-    counted: dict[tuple[int, int], int] = {}
-    for flow, trigger in flows:
-        if trigger.occurrence is None:
-            continue
-        names = _names(trigger.event, logins)
-        per_contact = trigger.per == "contact"
-        mine = [row for row in rows if row[3] in names and (row[2] is not None or not per_contact)]
-        if not mine:
-            continue
-        owner = 2 if per_contact else 1  # the row's contact or account
-        keys = {row[owner] for row in mine}
-        if per_contact:
-            totals = dict(
-                ContactDailyUsage.objects.filter(contact_id__in=keys, type="track", event__in=names)
-                .values("contact_id")
-                .annotate(total=Sum("count"))
-                .values_list("contact_id", "total")
-            )
-        else:
-            totals = dict(
-                AccountDailyUsage.objects.filter(account_id__in=keys, type="track", event__in=names)
-                .values("account_id")
-                .annotate(total=Sum("count"))
-                .values_list("account_id", "total")
-            )
-        in_chunk: dict[int, int] = defaultdict(int)
-        for row in mine:
-            in_chunk[row[owner]] += 1
-        seen: dict[int, int] = defaultdict(int)
-        for row in mine:
-            key = row[owner]
-            seen[key] += 1
-            counted[(flow.pk, row[0])] = int(totals.get(key) or 0) - in_chunk[key] + seen[key]
-    return counted
+    mine = [row for row in rows if row[3] in names and (row[2] is not None or not per_contact)]
+    if not mine:
+        return {}
+    owner = 2 if per_contact else 1  # the row's contact or account
+    keys = {row[owner] for row in mine}
+    if per_contact:
+        totals = dict(
+            ContactDailyUsage.objects.filter(contact_id__in=keys, type="track", event__in=names)
+            .values("contact_id")
+            .annotate(total=Sum("count"))
+            .values_list("contact_id", "total")
+        )
+    else:
+        totals = dict(
+            AccountDailyUsage.objects.filter(account_id__in=keys, type="track", event__in=names)
+            .values("account_id")
+            .annotate(total=Sum("count"))
+            .values_list("account_id", "total")
+        )
+    in_chunk: dict[int, int] = defaultdict(int)
+    for row in mine:
+        in_chunk[row[owner]] += 1
+    seen: dict[int, int] = defaultdict(int)
+    occurrences: dict[int, int] = {}
+    for row in mine:
+        key = row[owner]
+        seen[key] += 1
+        occurrences[row[0]] = int(totals.get(key) or 0) - in_chunk[key] + seen[key]
+    return occurrences
 
 
 def _enrol_safely(flow: SuccessFlow, candidates: list[Candidate], now: datetime.datetime) -> None:
