@@ -10,7 +10,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from kizuna.customers.choices import LifecycleStage, Tier
 from kizuna.customers.models import Account
@@ -22,15 +22,19 @@ MAX_CTAS = 400
 
 # (playbook key, CTA type, reason) of the plays a demo account may have running.
 _RISK = [
-    ("no-login-14-days", CtaType.RISK, N_("No login in 14 days")),
-    ("usage-drop", CtaType.RISK, N_("Active users dropped by 40% in 30 days")),
-    ("detractor-follow-up", CtaType.RISK, N_("NPS detractor (score 4)")),
+    ("no-login-14-days", CtaType.RISK, gettext_noop("No login in 14 days")),
+    # xgettext:no-python-format
+    ("usage-drop", CtaType.RISK, gettext_noop("Active users dropped by 40% in 30 days")),
+    ("detractor-follow-up", CtaType.RISK, gettext_noop("NPS detractor (score 4)")),
 ]
-_GROWTH = [("expansion-seats", CtaType.EXPANSION, N_("92% of licensed seats in use"))]
+_GROWTH = [
+    # xgettext:no-python-format
+    ("expansion-seats", CtaType.EXPANSION, gettext_noop("92% of licensed seats in use")),
+]
 _RENEWALS = {
-    30: N_("Renewal in 30 days"),
-    60: N_("Renewal in 60 days"),
-    90: N_("Renewal in 90 days"),
+    30: gettext_noop("Renewal in 30 days"),
+    60: gettext_noop("Renewal in 60 days"),
+    90: gettext_noop("Renewal in 90 days"),
 }
 _OUTCOMES = [Outcome.RESOLVED, Outcome.RESOLVED, Outcome.NOT_RESOLVED, Outcome.NO_RESPONSE]
 
@@ -40,7 +44,9 @@ def _plays(
 ) -> list[tuple[str, str, str]]:
     plays: list[tuple[str, str, str]] = []
     if account.stage == LifecycleStage.ONBOARDING:
-        plays.append(("onboarding-kickoff", CtaType.ONBOARDING, N_("New customer: onboarding")))
+        plays.append(
+            ("onboarding-kickoff", CtaType.ONBOARDING, gettext_noop("New customer: onboarding"))
+        )
     if account.next_renewal_date is not None:
         days = (account.next_renewal_date - today).days
         for window in (30, 60, 90):
