@@ -52,6 +52,9 @@ class Command(BaseCommand):
                     "django_tasks_rq.backend.Job",
                     "--worker-class",
                     "rq.worker.SimpleWorker",
+                    # Tasks due later (a debounced task's trailing run) are moved to the
+                    # queue by the scheduler that runs inside the workers.
+                    "--with-scheduler",
                 ]
                 if batch:
                     rq_args.append("--burst")
