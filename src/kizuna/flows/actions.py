@@ -124,7 +124,7 @@ def available(key: str) -> bool:
 
 
 class ImproperlyRegistered(RuntimeError):
-    pass
+    """An action registered under a key its class does not declare."""
 
 
 # Built in; the tech-touch app replaces the two unavailable ones when it is installed.

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from kizuna.core import events
 from kizuna.core.conditions import Context, evaluate, leaf_values, matching, parse
+from kizuna.core.conditions.records import LeafRecord
 from kizuna.core.debounce import Debounced
 from kizuna.customers.models import Account
 from kizuna.flows import actions
@@ -209,22 +210,9 @@ def _insert_enrolments(rows: list[Enrolment]) -> list[Enrolment]:
 
 
 def explain(outcome: Any) -> list[dict[str, Any]]:
-    """A condition's evaluation as the log keeps it: each leaf, the value seen, and whether
-    it matched."""
-    return [
-        {
-            "condition": leaf.description,
-            "value": _plain(leaf.value),
-            "matched": leaf.matched,
-        }
-        for leaf in outcome.leaves
-    ]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
+    """A condition's evaluation as the log keeps it: each comparison, the value seen, and
+    whether it matched (the same record stage changes and milestones keep)."""
+    return LeafRecord.from_evaluation(outcome)
 
 
 # --- Scheduling the next step ---------------------------------------------------------------

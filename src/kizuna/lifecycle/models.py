@@ -4,8 +4,6 @@ history is `customers.TierChange`, next to the tier policy.)"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kizuna.core.conditions import ConditionError, Evaluation, operator_labels, parse
+from kizuna.core.conditions import ConditionError, parse
+from kizuna.core.conditions.records import LeafRecord
 from kizuna.customers.choices import LifecycleStage
 from kizuna.customers.models import Account
 from kizuna.lifecycle.choices import StageChangeSource
@@ -93,81 +92,6 @@ class StageRule(models.Model):
     def get_from_stages_display(self) -> list[str]:
         labels = dict(LifecycleStage.choices)
         return [str(labels.get(stage, stage)) for stage in self.from_stages]
-
-
-@dataclass(frozen=True)
-class LeafRecord:
-    """One condition of a rule as it was evaluated for an account, kept with the stage
-    change: ``{"path": "and[0]", "description": "Days to renewal", "op": "lte",
-    "expected": 90, "value": 74, "matched": true}``."""
-
-    path: str
-    description: str
-    op: str
-    expected: Any
-    value: Any
-    matched: bool
-
-    @classmethod
-    def from_evaluation(cls, evaluation: Evaluation) -> list[dict[str, Any]]:
-        return [
-            asdict(
-                cls(
-                    path=leaf.path,
-                    description=leaf.description,
-                    op=leaf.op,
-                    expected=_jsonable(leaf.expected),
-                    value=_jsonable(leaf.value),
-                    matched=leaf.matched,
-                )
-            )
-            for leaf in evaluation.leaves
-        ]
-
-    @classmethod
-    def parse(cls, raw: Any) -> list[LeafRecord]:
-        if not isinstance(raw, list):
-            return []
-        return [
-            cls(
-                path=str(item.get("path", "")),
-                description=str(item.get("description", "")),
-                op=str(item.get("op", "")),
-                expected=item.get("expected"),
-                value=item.get("value"),
-                matched=bool(item.get("matched")),
-            )
-            for item in raw
-            if isinstance(item, dict)
-        ]
-
-    def text(self) -> str:
-        """ "Days to renewal: 74 (is at most 90)"."""
-        label = operator_labels().get(self.op, self.op)
-        value = "—" if self.value is None else _format(self.value)
-        if self.expected is None:
-            return f"{self.description}: {value} ({label})"
-        return f"{self.description}: {value} ({label} {_format(self.expected)})"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, tuple | list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(_format(item) for item in value)
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 class StageChange(models.Model):

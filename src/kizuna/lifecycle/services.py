@@ -37,12 +37,13 @@ from kizuna.core.conditions import (
     matching,
     parse,
 )
+from kizuna.core.conditions.records import LeafRecord
 from kizuna.core.models import User
 from kizuna.customers import services as customers
 from kizuna.customers.choices import LifecycleStage
 from kizuna.customers.models import Account, TierChange
 from kizuna.lifecycle.choices import StageChangeSource
-from kizuna.lifecycle.models import LeafRecord, StageChange, StageRule
+from kizuna.lifecycle.models import StageChange, StageRule
 
 logger = logging.getLogger(__name__)
 

@@ -4,15 +4,12 @@ account's progress on them."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass
-from decimal import Decimal
-from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kizuna.core.conditions import Evaluation, operator_labels
+from kizuna.core.conditions.records import LeafRecord
 from kizuna.customers.choices import LifecycleStage
 from kizuna.milestones.choices import MilestoneStatus
 
@@ -55,84 +52,6 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-@dataclass(frozen=True)
-class SeenValue:
-    """One comparison of a milestone's condition as it was evaluated when the account
-    reached it (`AccountMilestone.reached_values` is a list of these)::
-
-        {"path": "and[0]", "description": "Logins in the last 30 days", "op": "gte",
-         "expected": 1, "value": 4, "matched": true}
-    """
-
-    path: str
-    description: str
-    op: str
-    expected: Any
-    value: Any
-    matched: bool
-
-    @classmethod
-    def from_evaluation(cls, evaluation: Evaluation) -> list[dict[str, Any]]:
-        return [
-            asdict(
-                cls(
-                    path=leaf.path,
-                    description=leaf.description,
-                    op=leaf.op,
-                    expected=_jsonable(leaf.expected),
-                    value=_jsonable(leaf.value),
-                    matched=leaf.matched,
-                )
-            )
-            for leaf in evaluation.leaves
-        ]
-
-    @classmethod
-    def parse(cls, raw: Any) -> list[SeenValue]:
-        if not isinstance(raw, list):
-            return []
-        return [
-            cls(
-                path=str(item.get("path", "")),
-                description=str(item.get("description", "")),
-                op=str(item.get("op", "")),
-                expected=item.get("expected"),
-                value=item.get("value"),
-                matched=bool(item.get("matched")),
-            )
-            for item in raw
-            if isinstance(item, dict)
-        ]
-
-    def text(self) -> str:
-        """ "Logins in the last 30 days: 4 (is at least 1)"."""
-        label = operator_labels().get(self.op, self.op)
-        value = "—" if self.value is None else _format(self.value)
-        if self.expected is None:
-            return f"{self.description}: {value} ({label})"
-        return f"{self.description}: {value} ({label} {_format(self.expected)})"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, tuple | list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(_format(item) for item in value)
-    if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 class AccountMilestone(models.Model):
@@ -186,8 +105,8 @@ class AccountMilestone(models.Model):
         return f"{self.account_id} · {self.milestone_id}"
 
     @property
-    def seen(self) -> list[SeenValue]:
-        return SeenValue.parse(self.reached_values)
+    def seen(self) -> list[LeafRecord]:
+        return LeafRecord.parse(self.reached_values)
 
     def status(self, today: datetime.date) -> MilestoneStatus:
         if self.reached_on is not None:

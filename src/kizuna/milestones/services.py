@@ -38,10 +38,11 @@ from django.utils.translation import gettext as _
 from kizuna.core import audit, conditions, events
 from kizuna.core import recompute as account_recompute
 from kizuna.core.conditions import Condition, ConditionError, Context
+from kizuna.core.conditions.records import LeafRecord
 from kizuna.core.models import User
 from kizuna.customers.choices import LifecycleStage
 from kizuna.customers.models import Account
-from kizuna.milestones.models import AccountMilestone, Milestone, SeenValue
+from kizuna.milestones.models import AccountMilestone, Milestone
 
 logger = logging.getLogger(__name__)
 
@@ -424,7 +425,7 @@ def _tick(
             if not evaluation.matched:
                 continue  # its data changed since it was found: the next pass decides
             row.reached_on = ctx.today
-            row.reached_values = SeenValue.from_evaluation(evaluation)
+            row.reached_values = LeafRecord.from_evaluation(evaluation)
             ticked.append(row)
         AccountMilestone.objects.bulk_update(
             ticked, ["reached_on", "reached_values"], batch_size=CHUNK
