@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kizuna.segments",
     "kizuna.playbooks",
     "kizuna.flows",
+    "kizuna.engagement",
     "kizuna.integrations",
     "kizuna.api",
 ]
@@ -169,6 +170,22 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = env.env_str("KIZUNA_FROM_EMAIL", "kizuna@localhost")
+
+# Tech-touch email (kizuna.engagement) goes out through the same SMTP server, from its own
+# worker with throttling and retries. Without KIZUNA_SMTP_HOST it stays queued (and says so),
+# except under `kizuna demo`, which starts a local mail catcher (see engagement/mailbox.py).
+ENGAGEMENT_SMTP = {
+    "host": _smtp_host,
+    "port": env.env_int("KIZUNA_SMTP_PORT", 587, minimum=1),
+    "username": env.env_str("KIZUNA_SMTP_USER", ""),
+    "password": env.env_str("KIZUNA_SMTP_PASSWORD", ""),
+    "starttls": env.env_bool("KIZUNA_SMTP_STARTTLS", True),
+    "timeout": env.env_int("KIZUNA_SMTP_TIMEOUT", 30, minimum=1),
+}
+# Bounce mailbox read over IMAP when set, e.g. imaps://bounces:secret@mail.example.jp/INBOX
+ENGAGEMENT_BOUNCE_IMAP_URL = env.env_str("KIZUNA_BOUNCE_IMAP_URL", "")
+# Links in emails (tracking, unsubscribe) and kizuna.js point here: Kizuna's public address.
+ENGAGEMENT_PUBLIC_URL = env.env_str("KIZUNA_PUBLIC_URL", BASE_URL)
 
 # "backtest": a scorecard backtest's scores, shared by the web processes and the worker.
 CACHES = {

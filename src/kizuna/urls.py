@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kizuna.milestones.urls")),
     path("", include("kizuna.playbooks.urls")),
     path("", include("kizuna.flows.urls")),
+    path("", include("kizuna.engagement.urls")),
     path("", include("kizuna.integrations.urls")),
     path("", include("kizuna.api.urls")),
 ]

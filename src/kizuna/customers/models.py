@@ -168,6 +168,13 @@ class Contact(TimestampedModel):
     product_user_id = models.CharField(
         _("product user ID"), max_length=200, unique=True, null=True, blank=True
     )
+    # The language of the emails and in-app messages this person gets; empty: Japanese.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=[("ja", _("Japanese")), ("en", _("English"))],
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("contact")

@@ -1,0 +1,6 @@
+"""URLs of the engagement app's sending pages (included by engagement/urls.py, namespace
+`engagement`)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
