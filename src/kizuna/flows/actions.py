@@ -51,6 +51,7 @@ class ActionRun:
     key: str  # idempotency key: the same for every attempt of this step run
     trigger: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
+    enrolment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class ImproperlyRegistered(RuntimeError):
     """An action registered under a key its class does not declare."""
 
 
-# Built in; the tech-touch app replaces the two unavailable ones when it is installed.
+# Built in; the tech-touch app (kizuna.engagement) replaces the last two with real ones.
 register("cta.create", "kizuna.flows.builtin:CreateCta")
 register("segment.add", "kizuna.flows.builtin:AddToSegment")
 register("segment.remove", "kizuna.flows.builtin:RemoveFromSegment")

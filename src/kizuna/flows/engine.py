@@ -383,19 +383,21 @@ def _save_runs(runs: Sequence[StepRun]) -> None:
 def _settle_email_waits(
     waits: list[tuple[StepRun, Enrolment, DecisionStep]], now: datetime.datetime
 ) -> None:
-    """A decision waiting for an email that was never sent (the step was skipped) cannot be
-    answered 'yes': it takes its 'no' path now, and says why."""
+    """A decision waiting for an email that was never sent (the step was skipped, or every
+    message was held back by the frequency cap or skipped) cannot be answered 'yes': it takes
+    its 'no' path now, and says why."""
     if not waits:
         return
     sent = {
-        (row.enrolment_id, row.step_id): row.outcome
+        (row.enrolment_id, row.step_id): row.outcome == "done"
+        and row.detail.get("queued", 1) > 0
         for row in StepRun.objects.filter(
             enrolment_id__in=[enrolment.pk for _run, enrolment, _step in waits],
             step_id__in={step.wait_for.step for _run, _enrolment, step in waits},
-        ).only("enrolment_id", "step_id", "outcome")
+        ).only("enrolment_id", "step_id", "outcome", "detail")
     }
     for run, enrolment, step in waits:
-        if sent.get((enrolment.pk, step.wait_for.step)) != "done":
+        if not sent.get((enrolment.pk, step.wait_for.step)):
             run.due_at = now
             run.detail = {"email_not_sent": True}
 
@@ -619,6 +621,7 @@ def _act(run: StepRun, step: ActionStep, enrolment: Enrolment, now: datetime.dat
         step_label=step.label,
         key=f"flow-run:{run.enrolment_id}:{step.id}",
         trigger=enrolment.trigger,
+        enrolment_id=run.enrolment_id,
     )
     run.attempts += 1
     try:

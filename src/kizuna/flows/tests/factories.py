@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.flows import services
+from kizuna.flows.builtin import EmailParams, NeedsTechTouch
 from kizuna.flows.choices import FlowStatus
 from kizuna.flows.models import SuccessFlow
 
@@ -41,3 +42,11 @@ def make_flow(
         services.set_status(None, flow, FlowStatus.LIVE)
     flow.refresh_from_db()
     return flow
+
+
+class Unavailable(NeedsTechTouch):
+    """An action whose capability is not installed (as email was before tech touch)."""
+
+    key = "test.unavailable"
+    label = "Needs something not installed"
+    Params = EmailParams

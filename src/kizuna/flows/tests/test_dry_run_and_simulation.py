@@ -43,9 +43,14 @@ def test_a_dry_run_follows_the_other_branch_for_another_account():
     assert "Would wait until" in steps[1].text
 
 
-def test_a_dry_run_marks_steps_that_need_tech_touch():
+def test_a_dry_run_marks_steps_whose_capability_is_missing(unavailable_action):
     account = AccountFactory.create()
-    mail = {"id": "mail", "type": "action", "action": "email.send", "params": {"template": "x"}}
+    mail = {
+        "id": "mail",
+        "type": "action",
+        "action": unavailable_action,
+        "params": {"template": "x"},
+    }
     steps = services.dry_run(validate(definition({"type": "stage_changed"}, [mail])), account).steps
     assert steps[0].warning
 

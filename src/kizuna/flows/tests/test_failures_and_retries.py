@@ -9,7 +9,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from kizuna.customers.tests.factories import AccountFactory
+from kizuna.customers.tests.factories import AccountFactory, ContactFactory
+from kizuna.engagement.tests.factories import SenderFactory
 from kizuna.flows import actions, engine
 from kizuna.flows.builtin import CreateCta
 from kizuna.flows.engine import Candidate
@@ -94,7 +95,30 @@ def test_running_an_action_again_finds_the_cta_it_made():
     assert Cta.objects.count() == 1
 
 
-def test_an_action_waiting_for_tech_touch_is_skipped_and_says_why():
+def test_an_unavailable_action_is_skipped_and_says_why(unavailable_action):
+    flow = make_flow(
+        TRIGGER,
+        [
+            {
+                "id": "mail",
+                "type": "action",
+                "action": unavailable_action,
+                "params": {"template": "welcome"},
+                "next": "cta",
+            },
+            cta_step(reason="Call instead"),
+        ],
+    )
+    assert not actions.available(unavailable_action)
+    engine.enrol(flow, [Candidate(AccountFactory.create().pk)])
+    engine.run_due()
+    mail = StepRun.objects.get(step_id="mail")
+    assert mail.outcome == "skipped"
+    assert "tech-touch" in mail.text
+    assert Cta.objects.get().reason == "Call instead"
+
+
+def test_a_decision_on_an_email_nobody_could_receive_takes_no_at_once():
     flow = make_flow(
         TRIGGER,
         [
@@ -102,7 +126,7 @@ def test_an_action_waiting_for_tech_touch_is_skipped_and_says_why():
                 "id": "mail",
                 "type": "action",
                 "action": "email.send",
-                "params": {"template": "welcome"},
+                "params": {"template": "onboarding-programme"},
                 "next": "opened",
             },
             {
@@ -115,12 +139,12 @@ def test_an_action_waiting_for_tech_touch_is_skipped_and_says_why():
             cta_step(reason="Call: email not opened"),
         ],
     )
-    assert not actions.available("email.send")
-    engine.enrol(flow, [Candidate(AccountFactory.create().pk)])
+    SenderFactory.create(is_default=True)
+    account = AccountFactory.create()
+    ContactFactory.create(account=account, email="")
+    engine.enrol(flow, [Candidate(account.pk)])
     engine.run_due()
-    mail = StepRun.objects.get(step_id="mail")
-    assert mail.outcome == "skipped"
-    assert "tech-touch" in mail.text
+    assert StepRun.objects.get(step_id="mail").detail["skipped"] == 1
     assert StepRun.objects.get(step_id="opened").outcome == "no"
     assert Cta.objects.get().reason == "Call: email not opened"
 
