@@ -11,8 +11,10 @@ Seed 004 lists what a Japanese CS team reads an account's health from:
   click rate ≥ x %;
 - churn risk: logins falling or low for a period, users decreasing or low.
 
-The email click rate is left out of the scorecards and segments: Kizuna has no email data
-yet (the tech-touch issue adds it); the descriptions say so.
+The email click rate is not in the shipped scorecards and segments: a new installation has
+no email history to weigh, so a click rate would be empty for everyone. Once tech-touch
+emails have been going out for a while, `email.click_rate` (kizuna.engagement.metrics) can be
+added as a measure; the descriptions say so.
 
 `install()` is idempotent: it creates the custom fields the measures read when missing,
 a scorecard for each stage that has none of its own yet, and each segment whose name is
@@ -37,11 +39,12 @@ from kizuna.health import services
 from kizuna.health.models import Scorecard
 
 EMAIL_NOTE_JA = (
-    "マーケティングメールのクリック率はまだデータがないため含めていません"
-    "（テックタッチの課題で追加予定）。"
+    "マーケティングメールのクリック率は、配信実績がたまってから測定項目"
+    "「メールのクリック率」として追加できます。"
 )
 EMAIL_NOTE_EN = (
-    "Email click rate is not included: there is no email data yet (the tech-touch issue adds it)."
+    "Email click rate can be added as a measure (“Email click rate”) once emails have been "
+    "sent for a while."
 )
 
 # The boolean custom fields the qualitative measures read: key → (label ja, label en).

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
+from typing import Any
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from kizuna.engagement.choices import CategoryKind, InAppKind, InAppStatus
+from kizuna.customers.models import Contact
 from kizuna.engagement.models import (
+    EmailMessage,
     EmailTemplate,
     EmailTemplateVersion,
     InAppMessage,
@@ -89,3 +94,37 @@ class InAppMessageFactory(DjangoModelFactory[InAppMessage]):
     title_en = "New reports"
     body_en = "Monthly reports can now be created automatically."
     button_en = "Try it"
+
+
+def sent_email(
+    contact: Contact,
+    *,
+    days_ago: float = 1,
+    opened: bool = False,
+    clicked: bool = False,
+    template: EmailTemplate | None = None,
+    **fields: Any,
+) -> EmailMessage:
+    """An email as the worker leaves it once sent (and, if asked, opened or clicked)."""
+    template = template or EmailTemplateFactory.create()
+    assert template.current is not None
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    values: dict[str, Any] = {
+        "contact": contact,
+        "account": contact.account,
+        "to_email": contact.email,
+        "template": template,
+        "version": template.current,
+        "category": template.category,
+        "sender": template.sender,
+        "content_type": template.content_type,
+        "content_hash": template.current.content_hash,
+        "source": "campaign",
+        "status": "sent",
+        "queued_at": at,
+        "sent_at": at,
+        "opened_at": at if opened or clicked else None,
+        "clicked_at": at if clicked else None,
+    }
+    values.update(fields)
+    return EmailMessage.objects.create(**values)
