@@ -1,6 +1,9 @@
-"""URLs of the engagement app's insights pages (included by engagement/urls.py, namespace
-`engagement`)."""
+"""URLs of the content-preference report (included by engagement/urls.py)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from kizuna.engagement import views_insights
+
+urlpatterns = [
+    path("tech-touch/content/", views_insights.content_preferences, name="content_preferences"),
+]
