@@ -166,6 +166,8 @@ def _mount() -> None:
     api.add_router("", "kizuna.milestones.api.router")
     api.add_router("", "kizuna.playbooks.api.router")
     api.add_router("", "kizuna.flows.api.router")
+    api.add_router("", "kizuna.engagement.api_templates.router")
+    api.add_router("", "kizuna.engagement.api_tracking.router")
 
 
 _mount()

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import Any
 
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from kizuna.engagement.choices import CategoryKind, InAppKind, InAppStatus
 from kizuna.customers.models import Contact
+from kizuna.engagement.choices import CategoryKind, InAppKind, InAppStatus
 from kizuna.engagement.models import (
     EmailMessage,
     EmailTemplate,
@@ -18,6 +17,7 @@ from kizuna.engagement.models import (
     MessageCategory,
     SenderIdentity,
 )
+from kizuna.engagement.templates_service import content_hash
 
 
 class CategoryFactory(DjangoModelFactory[MessageCategory]):
@@ -72,7 +72,7 @@ class EmailTemplateFactory(DjangoModelFactory[EmailTemplate]):
     def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
         fields = {name: kwargs.pop(name) for name in CONTENT_FIELDS}
         template = super()._create(model_class, *args, **kwargs)
-        digest = hashlib.sha256("\x00".join(fields.values()).encode()).hexdigest()
+        digest = content_hash(fields)
         template.current = EmailTemplateVersion.objects.create(
             template=template, number=1, content_hash=digest, **fields
         )
