@@ -1,6 +1,21 @@
 """URLs of the engagement app's tracking pages (included by engagement/urls.py, namespace
-`engagement`)."""
+`engagement`). The public paths under e/ are the ones `tracking_links` signs."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from kizuna.engagement import views_tracking as views
+
+urlpatterns: list[URLPattern] = [
+    path("e/o/<str:token>/<str:signature>.gif", views.track_open, name="track_open"),
+    path("e/c/<str:token>/<int:index>/<str:signature>", views.track_click, name="track_click"),
+    path("e/u/<str:token>/<str:signature>/", views.preference_centre, name="preferences"),
+    path("engagement/suppressions/", views.suppression_list, name="suppressions"),
+    path("engagement/suppressions/add/", views.suppression_add, name="suppression_add"),
+    path("engagement/suppressions/export/", views.suppression_export, name="suppression_export"),
+    path(
+        "engagement/suppressions/<int:pk>/remove/",
+        views.suppression_remove,
+        name="suppression_remove",
+    ),
+    path("contacts/<int:pk>/emails/", views.contact_emails, name="contact_emails"),
+]

@@ -49,8 +49,8 @@ def test_account_360_query_count(csm_client: Client, django_assert_num_queries) 
     # session, user, account+owner, custom fields, contracts, contacts, opportunities,
     # audit, timeline (touchpoints + their contacts, contracts, opportunities, product
     # usage per day from the rollups, stage changes, segment entries and exits, health
-    # band changes, milestones reached)
-    with django_assert_num_queries(17):
+    # band changes, milestones reached, emails)
+    with django_assert_num_queries(18):
         response = csm_client.get(reverse("customers:account", args=[account.pk]))
     assert response.status_code == 200
 
