@@ -77,7 +77,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  data directory: {settings.DATA_DIR}")
         self.stdout.write("")
         if not options["no_serve"]:
-            call_command("serve", host=options["host"], port=options["port"])
+            call_command(
+                "serve", host=options["host"], port=options["port"], mail_catcher=True
+            )
 
     def _ensure_admin(self, username: str, password: str) -> None:
         with transaction.atomic():
@@ -122,11 +124,13 @@ def seed_health(say: Any) -> None:
 
 
 def seed_success(say: Any) -> None:
-    """Milestones ticked from the demo's usage, the CSMs' CTAs, and the success flows with
-    their history (after health: the flows' history is read from the health snapshots)."""
+    """Milestones ticked from the demo's usage, the CSMs' CTAs, the success flows with their
+    history (after health: the flows' history is read from the health snapshots), and tech
+    touch's campaigns, sent to a local mail catcher."""
     import random
 
     from kizuna.core import recompute
+    from kizuna.engagement import demo as engagement_demo
     from kizuna.flows import demo as flows_demo
     from kizuna.milestones import demo as milestones_demo
     from kizuna.playbooks import demo as playbooks_demo
@@ -135,7 +139,9 @@ def seed_success(say: Any) -> None:
     recompute.recompute()
     say("Creating the CSMs' CTAs…")
     playbooks_demo.seed(random.Random(20261122))
+    engagement_demo.prepare(say)
     flows_demo.seed(say)
+    engagement_demo.seed_history(say)
 
 
 def create_demo_custom_fields() -> None:

@@ -108,6 +108,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not start the built-in background worker.",
         )
+        parser.add_argument(
+            "--mail-catcher",
+            action="store_true",
+            help="Without a mail server (KIZUNA_SMTP_HOST), send tech-touch email to a local "
+            "catcher whose messages Settings > Demo mailbox shows (the demo does this).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not 0 < options["port"] < 65536:
@@ -116,6 +122,8 @@ class Command(BaseCommand):
             raise CommandError("--workers and --threads must be at least 1.")
         with_worker = settings.TASKS_BACKEND == "database" and not options["no_worker"]
         self.stdout.write(f"Kizuna is serving at http://{options['host']}:{options['port']}/")
+        if options["mail_catcher"] and not settings.ENGAGEMENT_SMTP["host"]:
+            self._start_mail_catcher()
         self.stdout.flush()
         server = gunicorn_command(
             options["host"], options["port"], options["workers"], options["threads"]
@@ -124,3 +132,18 @@ class Command(BaseCommand):
         code = Supervisor(server, worker).run()
         if code:
             raise CommandError(f"the web server exited with status {code}")
+
+    def _start_mail_catcher(self) -> None:
+        """Run the catcher in this (supervisor) process and point the web server and the
+        worker, which inherit the environment, at it."""
+        from kizuna.engagement import mailbox
+
+        address = mailbox.start_catcher()
+        if address is None:
+            self.stderr.write("The demo mail catcher could not start; email stays queued.")
+            return
+        host, port = address
+        os.environ.update(
+            KIZUNA_SMTP_HOST=host, KIZUNA_SMTP_PORT=str(port), KIZUNA_SMTP_STARTTLS="false"
+        )
+        self.stdout.write(f"Tech-touch email goes to the demo mail catcher at {host}:{port}.")
