@@ -10,7 +10,8 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Tech touch")
 
     def ready(self) -> None:
-        from kizuna.engagement import timeline  # noqa: F401  (the account timeline's emails)
+        # The account timeline's emails; the periodic sending, bounce and campaign jobs.
+        from kizuna.engagement import campaign_jobs, jobs, timeline  # noqa: F401
         from kizuna.flows import actions
 
         # The real actions replace the flows app's "needs tech touch" placeholders.

@@ -1,6 +1,14 @@
 """URLs of the engagement app's sending pages (included by engagement/urls.py, namespace
 `engagement`)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from kizuna.engagement import views_sending
+
+urlpatterns: list[URLPattern] = [
+    path("engagement/outbox/", views_sending.outbox, name="outbox"),
+    path("engagement/cap-log/", views_sending.cap_log, name="cap_log"),
+    path("engagement/sending-rules/", views_sending.sending_settings, name="sending_settings"),
+    path("engagement/mailbox/", views_sending.mailbox_list, name="mailbox"),
+    path("engagement/mailbox/<str:key>/", views_sending.mailbox_message, name="mailbox_message"),
+]

@@ -39,7 +39,7 @@ from kizuna.engagement.models import (
 from kizuna.engagement.rendering import TemplateInvalid
 
 CONTACT_OPTIONS = 50
-SECTION = "engagement"
+SECTION = "email-templates"
 
 
 def _user(request: HttpRequest) -> User:
