@@ -3,10 +3,11 @@
  * Paste the snippet (docs/tracking.md) into your web app; it queues calls until this file
  * has loaded, then this file takes over `window.kizuna`:
  *
- *   kizuna.load(writeKey, {host, flushAt, flushInterval, retryDelay, autoPage, dwellEvent, debug})
+ *   kizuna.load(writeKey, {host, flushAt, flushInterval, retryDelay, autoPage, dwellEvent, debug,
+ *                          guidance, guidanceTimeScale})
  *   kizuna.identify(userId, traits)  kizuna.group(groupId, traits)  kizuna.alias(userId, previousId)
  *   kizuna.track(event, properties)  kizuna.page(name, properties)  kizuna.reset()
- *   kizuna.flush() -> Promise<boolean>  kizuna.anonymousId()  kizuna.debug(on)
+ *   kizuna.flush() -> Promise<boolean>  kizuna.anonymousId()  kizuna.debug(on)  kizuna.on(listener)
  *
  * Messages follow Segment's spec and go to `${host}/v1/batch` as `text/plain` JSON with the
  * write key in the body: a "simple" cross-origin request, so no CORS preflight, and no
@@ -301,6 +302,12 @@
     addEventListener("popstate", routed);
   }
 
+  // --- in-app guidance ----------------------------------------------------------------------
+  // Rendering in-app messages lives in kizuna-inapp.js (loaded from the same host unless
+  // `guidance: false`), which follows every call through kizuna.on(); see docs/inapp.md.
+
+  const fns = [], emit = (n, a) => fns.map((f) => f(n, a, cfg, user)); // its listeners
+
   // --- the public API -----------------------------------------------------------------------
 
   const methods = {
@@ -317,10 +324,13 @@
         autoPage: o.autoPage !== false,
         dwellEvent: o.dwellEvent === undefined ? "Page Dwell" : o.dwellEvent,
         debug: o.debug,
+        o,
       };
       user = { a: anonymousId(), u: get("userId"), g: get("groupId") };
       adopt();
       listen();
+      // An inserted script is async.
+      o.guidance === false || document.head.append(Object.assign(document.createElement("script"), { src: `${cfg.host}/kizuna-inapp.js` }));
       // An explicit page() call before load replaces the automatic first page view.
       const manualPage = pending.some((c) => c[0] === "page");
       for (const [name, args] of pending.splice(0)) api[name](...args);
@@ -361,6 +371,7 @@
       if (!cfg && name !== "load") return void pending.push([name, args]);
       try {
         methods[name](...args);
+        emit(name, args);
       } catch (e) {
         console.warn("kizuna.js:", e); // never break the host page
       }
@@ -368,6 +379,7 @@
   }
   api.flush = flush;
   api.anonymousId = () => user.a;
+  api.on = (f) => fns.push(f) && emit("on"); // called after load(), with the state
   api.debug = (on) => {
     if (cfg) cfg.debug = on !== false;
   };
