@@ -168,6 +168,7 @@ def _mount() -> None:
     api.add_router("", "kizuna.flows.api.router")
     api.add_router("", "kizuna.engagement.api_templates.router")
     api.add_router("", "kizuna.engagement.api_tracking.router")
+    api.add_router("", "kizuna.engagement.campaigns_api.router")
 
 
 _mount()
