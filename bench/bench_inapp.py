@@ -68,7 +68,9 @@ def seed(accounts: int) -> None:
             [Account(name=f"Bench {n}", external_id=f"B-{n}") for n in range(accounts)],
             batch_size=5000,
         )
-        ids = dict(Account.objects.filter(external_id__startswith="B-").values_list("external_id", "id"))
+        ids = dict(
+            Account.objects.filter(external_id__startswith="B-").values_list("external_id", "id")
+        )
         Contact.objects.bulk_create(
             [
                 Contact(account_id=ids[f"B-{n}"], name=f"User {n}", product_user_id=f"bu-{n}")
@@ -77,7 +79,9 @@ def seed(accounts: int) -> None:
             batch_size=5000,
         )
         contacts = list(
-            Contact.objects.filter(product_user_id__startswith="bu-").values_list("id", "account_id")
+            Contact.objects.filter(product_user_id__startswith="bu-").values_list(
+                "id", "account_id"
+            )
         )
         rows = []
         for contact_id, account_id in contacts[: len(contacts) // 3]:
@@ -98,7 +102,9 @@ def seed(accounts: int) -> None:
         now = timezone.now()
         SegmentMembership.objects.bulk_create(
             [
-                SegmentMembership(segment=random.choice(segments), account_id=account_id, entered_at=now)
+                SegmentMembership(
+                    segment=random.choice(segments), account_id=account_id, entered_at=now
+                )
                 for _contact, account_id in random.sample(contacts, len(contacts) // 4)
             ],
             batch_size=5000,
@@ -132,17 +138,23 @@ def messages() -> None:
                 url_pattern=random.choice(["", "/settings*", "/reports/*", "/"]),
                 event_name=random.choice(["", "", *EVENTS]),
                 event_count=random.randint(1, 5),
-                frequency=[Frequency.ONCE, Frequency.UNTIL_DISMISSED, Frequency.EVERY_N_DAYS][n % 3],
+                frequency=[Frequency.ONCE, Frequency.UNTIL_DISMISSED, Frequency.EVERY_N_DAYS][
+                    n % 3
+                ],
                 priority=random.randint(1, 100),
             )
         )
     from kizuna.customers.models import Account
 
-    account_ids = list(Account.objects.filter(external_id__startswith="B-").values_list("id", flat=True)[:20000])
+    account_ids = list(
+        Account.objects.filter(external_id__startswith="B-").values_list("id", flat=True)[:20000]
+    )
     flow_messages = [m for m in made if m.audience == InAppAudience.FLOW]
     InAppAssignment.objects.bulk_create(
         [
-            InAppAssignment(message=random.choice(flow_messages), account_id=account_id, source_key=f"bench:{i}")
+            InAppAssignment(
+                message=random.choice(flow_messages), account_id=account_id, source_key=f"bench:{i}"
+            )
             for i, account_id in enumerate(random.sample(account_ids, 5000))
         ],
         batch_size=5000,

@@ -30,7 +30,6 @@ from kizuna.customers.choices import LifecycleStage, Tier
 from kizuna.customers.models import Account
 from kizuna.engagement import campaigns, mailbox, seed, sending, templates_service, tracking
 from kizuna.engagement.choices import (
-    CampaignStatus,
     ContentType,
     InAppStatus,
     MessageStatus,
@@ -39,7 +38,6 @@ from kizuna.engagement.choices import (
 from kizuna.engagement.models import (
     Campaign,
     EmailMessage,
-    EmailTemplate,
     EngagementSettings,
     InAppMessage,
     MessageCategory,
@@ -280,7 +278,9 @@ def _static_segment(name: str, account_ids: Any) -> Segment:
     return segment
 
 
-def _deliver(rng: random.Random, at: datetime.datetime, boost: dict[str, float] | None = None) -> None:
+def _deliver(
+    rng: random.Random, at: datetime.datetime, boost: dict[str, float] | None = None
+) -> None:
     """Send what is queued, date it back to `at`, and let some contacts open and click."""
     while sending.send_due(limit=1000).claimed:
         pass
@@ -302,4 +302,3 @@ def _deliver(rng: random.Random, at: datetime.datetime, boost: dict[str, float] 
         click = CLICK.get((tier, message.content_type), 0.1) / OPEN.get(tier, 0.4)
         if message.links and rng.random() < click:
             tracking.record_click(message.token, 0, now=opened + datetime.timedelta(minutes=1))
-

@@ -389,8 +389,7 @@ def _settle_email_waits(
     if not waits:
         return
     sent = {
-        (row.enrolment_id, row.step_id): row.outcome == "done"
-        and row.detail.get("queued", 1) > 0
+        (row.enrolment_id, row.step_id): row.outcome == "done" and row.detail.get("queued", 1) > 0
         for row in StepRun.objects.filter(
             enrolment_id__in=[enrolment.pk for _run, enrolment, _step in waits],
             step_id__in={step.wait_for.step for _run, _enrolment, step in waits},

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_account_time_zone'),
+        ("customers", "0009_account_time_zone"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='language',
-            field=models.CharField(blank=True, choices=[('ja', 'Japanese'), ('en', 'English')], max_length=8, verbose_name='language'),
+            model_name="contact",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                choices=[("ja", "Japanese"), ("en", "English")],
+                max_length=8,
+                verbose_name="language",
+            ),
         ),
     ]

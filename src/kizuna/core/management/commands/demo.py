@@ -77,9 +77,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  data directory: {settings.DATA_DIR}")
         self.stdout.write("")
         if not options["no_serve"]:
-            call_command(
-                "serve", host=options["host"], port=options["port"], mail_catcher=True
-            )
+            call_command("serve", host=options["host"], port=options["port"], mail_catcher=True)
 
     def _ensure_admin(self, username: str, password: str) -> None:
         with transaction.atomic():
