@@ -108,8 +108,8 @@ VIDEO = {
 
 # Open and click probabilities by tier and content type: the long tail watches videos, the
 # big accounts come to webinars.
-OPEN = {Tier.TECH_TOUCH: 0.42, Tier.LOW_TOUCH: 0.48, Tier.HIGH_TOUCH: 0.55}
-CLICK = {
+OPEN: dict[str, float] = {Tier.TECH_TOUCH: 0.42, Tier.LOW_TOUCH: 0.48, Tier.HIGH_TOUCH: 0.55}
+CLICK: dict[tuple[str, str], float] = {
     (Tier.TECH_TOUCH, ContentType.VIDEO): 0.22,
     (Tier.TECH_TOUCH, ContentType.WEBINAR): 0.06,
     (Tier.LOW_TOUCH, ContentType.VIDEO): 0.14,

@@ -9,7 +9,9 @@ Everything is one GROUP BY per table over the window, whatever the number of acc
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -69,9 +71,9 @@ def _start(days: int) -> datetime.datetime:
 
 
 def _rows(
-    overall: list[dict],
-    by_tier: list[dict],
-    by_segment: list[dict],
+    overall: Iterable[Mapping[str, Any]],
+    by_tier: Iterable[Mapping[str, Any]],
+    by_segment: Iterable[Mapping[str, Any]],
     reached: str,
     responded: str,
 ) -> list[Row]:
@@ -79,7 +81,7 @@ def _rows(
     names = dict(Segment.objects.values_list("pk", "name"))
     tiers = dict(Tier.choices)
 
-    def add(key: str, label: str, kind: str, record: dict) -> None:
+    def add(key: str, label: str, kind: str, record: Mapping[str, Any]) -> None:
         row = rows.setdefault(key, Row(key, label))
         row.cells[kind] = Cell(record[reached], record[responded])
 

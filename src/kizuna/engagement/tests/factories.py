@@ -69,7 +69,7 @@ class EmailTemplateFactory(DjangoModelFactory[EmailTemplate]):
     text_en = ""
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _create(cls, model_class, *args, **kwargs):
         fields = {name: kwargs.pop(name) for name in CONTENT_FIELDS}
         template = super()._create(model_class, *args, **kwargs)
         digest = content_hash(fields)

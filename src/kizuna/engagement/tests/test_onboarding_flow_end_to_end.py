@@ -5,6 +5,7 @@ tech-touch account. The tutorial in a real browser: test_inapp_browser.py."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -51,7 +52,9 @@ def test_the_first_login_sends_the_programme_and_an_open_skips_the_phone_call(
     assert received["Subject"] == "株式会社そらいろ 様:最初の2週間で使いこなすためのプログラム"
     html = received.get_body(("html",)).get_content()
     assert "青木 花子 様" in html
-    pixel = re.search(r'<img[^>]+src="https?://[^/"]+(/e/o/[^"]+)"', html).group(1)
+    found = re.search(r'<img[^>]+src="https?://[^/"]+(/e/o/[^"]+)"', html)
+    assert found is not None
+    pixel = found.group(1)
     with django_capture_on_commit_callbacks(execute=True):
         assert Client().get(pixel).status_code == 200
 
@@ -73,7 +76,7 @@ def test_an_unopened_programme_makes_the_phone_follow_up(first_login_flow, smtp_
     sending.send_due()
     assert EmailMessage.objects.get().status == "sent"
 
-    later = timezone.now() + timezone.timedelta(days=2, minutes=1)
+    later = timezone.now() + datetime.timedelta(days=2, minutes=1)
     engine.run_due(now=later)
     assert StepRun.objects.get(step_id="opened").outcome == "no"
     assert Cta.objects.get(account=account).reason == (
