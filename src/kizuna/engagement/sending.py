@@ -583,10 +583,10 @@ class _Delivery:
                 _("No value for %(names)s.") % {"names": ", ".join(rendered.missing)},
             )
             return None
-        mime, links = compose.build_email(row, rendered)
+        data, links = compose.build_email_bytes(row, rendered)
         row.subject = rendered.subject[:500]
         row.links = links
-        return mime.as_bytes()
+        return data
 
     def _collect(self, outcomes: list[_Outcome]) -> None:
         released = [outcome.row for outcome in outcomes if outcome.released]
