@@ -10,7 +10,7 @@ from kizuna.engagement.models import Suppression
 
 pytestmark = pytest.mark.django_db
 
-LIST = "/engagement/suppressions/"
+LIST = "/tech-touch/suppressions/"
 
 
 def _add(email: str, reason: str = "manual", detail: str = "") -> Suppression:

@@ -28,7 +28,7 @@ def test_csm_writes_and_previews_a_template(page: Page, live_server, language: s
     ContactFactory.create(account=account, name="佐藤 美咲", email="misaki@midori.example.jp")
 
     login(page, live_server.url, "misaki")
-    page.goto(f"{live_server.url}/engagement/templates/")
+    page.goto(f"{live_server.url}/tech-touch/templates/")
     page.locator("#new-template").click()
 
     page.locator("#id_key").fill("renewal-notice")
