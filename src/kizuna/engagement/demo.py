@@ -39,7 +39,9 @@ from kizuna.engagement.models import (
     Campaign,
     EmailMessage,
     EngagementSettings,
+    InAppEvent,
     InAppMessage,
+    InAppState,
     MessageCategory,
     SenderIdentity,
 )
@@ -103,6 +105,34 @@ VIDEO = {
         'Dear {{ contact.name|default:"customer" }},\n\n'
         "Monthly reports can now be created automatically. See how in three minutes.\n\n"
         "Video: https://example.jp/videos/auto-report\n\n{{ sender.from_name }}"
+    ),
+}
+
+SEMINAR = {
+    "subject_ja": "【導入事例セミナー】他社はレポートをどう経営に活かしているか",
+    "html_ja": (
+        '<p>{{ contact.name|default:"ご担当者" }} 様</p>'
+        "<p>同じ業界のお客様3社に、レポートを経営会議で活用するまでの道のりを伺います。</p>"
+        '<p><a href="https://example.jp/seminar/case-study">セミナーに申し込む</a></p>'
+        "<p>{{ sender.from_name }}</p>"
+    ),
+    "text_ja": (
+        '{{ contact.name|default:"ご担当者" }} 様\n\n'
+        "同じ業界のお客様3社に、レポートを経営会議で活用するまでの道のりを伺います。\n\n"
+        "お申し込み: https://example.jp/seminar/case-study\n\n{{ sender.from_name }}"
+    ),
+    "subject_en": "[Case-study seminar] How other teams bring reports to the board",
+    "html_en": (
+        '<p>Dear {{ contact.name|default:"customer" }},</p>'
+        "<p>Three customers from your industry share how their reports reached the board "
+        "room.</p>"
+        '<p><a href="https://example.jp/seminar/case-study">Register</a></p>'
+        "<p>{{ sender.from_name }}</p>"
+    ),
+    "text_en": (
+        'Dear {{ contact.name|default:"customer" }},\n\n'
+        "Three customers from your industry share how their reports reached the board "
+        "room.\n\nRegister: https://example.jp/seminar/case-study\n\n{{ sender.from_name }}"
     ),
 }
 
@@ -254,7 +284,33 @@ def _history(say: Say, rng: random.Random) -> None:
     campaigns.start(duplicate, None, now=copy_at)
     campaigns.queue_phase(duplicate.pk, RecipientPhase.ALL, now=copy_at)
     _deliver(rng, copy_at)
+
+    # The big accounts get their own invitation: a case-study seminar.
+    seminar_at = now - datetime.timedelta(days=5)
+    seminar = templates_service.create_template(
+        None,
+        key="case-study-seminar",
+        name="導入事例セミナーのご案内",
+        category=events,
+        content_type=ContentType.WEBINAR,
+        team="CS",
+        content=SEMINAR,
+    )
+    served = _static_segment(
+        "ハイタッチ・ロータッチ(配信対象)",
+        [pk for pk, tier in active if tier != Tier.TECH_TOUCH][::2],
+    )
+    invitation = campaigns.create_campaign(
+        None,
+        campaigns.CampaignSpec(
+            name="導入事例セミナーのご案内", template=seminar, segment=served, team="CS"
+        ),
+    )
+    campaigns.start(invitation, None, now=seminar_at)
+    campaigns.queue_phase(invitation.pk, RecipientPhase.ALL, now=seminar_at)
+    _deliver(rng, seminar_at)
     campaigns.finish_sent(now=now)
+    _inapp_history(rng, now)
 
     upcoming = campaigns.create_campaign(
         None,
@@ -302,3 +358,51 @@ def _deliver(
         click = CLICK.get((tier, message.content_type), 0.1) / OPEN.get(tier, 0.4)
         if message.links and rng.random() < click:
             tracking.record_click(message.token, 0, now=opened + datetime.timedelta(minutes=1))
+
+
+def _inapp_history(rng: random.Random, now: datetime.datetime) -> None:
+    """The shipped tutorial and support popup as people met them over the last weeks: tech-
+    touch users finish the tour more often than they click the support link."""
+    from kizuna.customers.models import Contact
+
+    messages = {m.key: m for m in InAppMessage.objects.filter(key__in=["tutorial", "support-site"])}
+    people = list(
+        Contact.objects.filter(
+            product_user_id__isnull=False, account__tier=Tier.TECH_TOUCH
+        ).values_list("pk", "account_id", "product_user_id")[:400]
+    )
+    states: list[InAppState] = []
+    events: list[InAppEvent] = []
+    for contact_id, account_id, user_id in people:
+        assert user_id is not None  # filtered above
+        for key, responded, kind in (
+            ("tutorial", 0.55, "completed"),
+            ("support-site", 0.25, "clicked"),
+        ):
+            if rng.random() > 0.5:
+                continue
+            shown = now - datetime.timedelta(days=rng.uniform(1, 40))
+            done = shown + datetime.timedelta(seconds=rng.uniform(10, 120))
+            answered = rng.random() < responded
+            state = InAppState(
+                message=messages[key],
+                visitor=user_id,
+                contact_id=contact_id,
+                account_id=account_id,
+                shown_count=1,
+                first_shown_at=shown,
+                last_shown_at=shown,
+                dismissed_at=None if answered else done,
+                completed_at=done if answered and kind == "completed" else None,
+                clicked_at=done if answered and kind == "clicked" else None,
+            )
+            states.append(state)
+            common = {"message": messages[key], "visitor": user_id, "contact_id": contact_id}
+            events.append(InAppEvent(kind="shown", at=shown, account_id=account_id, **common))
+            events.append(
+                InAppEvent(
+                    kind=kind if answered else "dismissed", at=done, account_id=account_id, **common
+                )
+            )
+    InAppState.objects.bulk_create(states, batch_size=500)
+    InAppEvent.objects.bulk_create(events, batch_size=500)

@@ -248,7 +248,7 @@ EMAILS = [
 ]
 
 # The tutorial tour points at elements of the customer's product; these selectors are the
-# demo customer app's (usage/demo_app.html) and are meant to be edited for a real product.
+# demo customer app's (usage/templates/usage/demo_app.html), to be edited for a real product.
 IN_APP: list[dict[str, Any]] = [
     {
         "key": "tutorial",
@@ -263,18 +263,18 @@ IN_APP: list[dict[str, Any]] = [
         "body_en": "Let us show you the main screens.",
         "steps": [
             {
-                "selector": "[data-kizuna-tour='reports']",
-                "title_ja": "レポート",
+                "selector": "#create-report",
+                "title_ja": "レポートを作成",
                 "body_ja": "ここから月次レポートを作成できます。",
-                "title_en": "Reports",
+                "title_en": "Create a report",
                 "body_en": "Create your monthly reports here.",
             },
             {
-                "selector": "[data-kizuna-tour='settings']",
-                "title_ja": "設定",
-                "body_ja": "通知や連携の設定はこちらです。",
-                "title_en": "Settings",
-                "body_en": "Notifications and integrations are set up here.",
+                "selector": "#app-nav",
+                "title_ja": "メニュー",
+                "body_ja": "レポートや設定の画面はここから開きます。",
+                "title_en": "Menu",
+                "body_en": "Open the reports and settings screens from here.",
             },
         ],
     },

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
-from kizuna.engagement import sending
+from kizuna.engagement import seed, sending
 from kizuna.engagement.models import EmailMessage, InAppAssignment
 from kizuna.engagement.tests.factories import SenderFactory
 from kizuna.flows import engine, services, templates_seed
@@ -32,6 +32,7 @@ def login(user_id: str) -> None:
 
 @pytest.fixture
 def first_login_flow():
+    seed.install()  # the shipped content (a transactional test may have flushed it)
     SenderFactory.create(is_default=True)
     flow = templates_seed.create_from_template(None, "first-login")
     definition = engine.definition_of(flow.versions.get())

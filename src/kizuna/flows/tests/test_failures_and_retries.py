@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
+from kizuna.engagement import seed
 from kizuna.engagement.tests.factories import SenderFactory
 from kizuna.flows import actions, engine
 from kizuna.flows.builtin import CreateCta
@@ -139,6 +140,7 @@ def test_a_decision_on_an_email_nobody_could_receive_takes_no_at_once():
             cta_step(reason="Call: email not opened"),
         ],
     )
+    seed.install()  # the shipped templates (a transactional test may have flushed them)
     SenderFactory.create(is_default=True)
     account = AccountFactory.create()
     ContactFactory.create(account=account, email="")

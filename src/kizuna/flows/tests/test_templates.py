@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
+from kizuna.engagement import seed
 from kizuna.engagement.tests.factories import SenderFactory
 from kizuna.flows import engine, services, templates_seed
 from kizuna.flows.models import StepRun
@@ -42,6 +43,7 @@ def test_first_login_flow_end_to_end():
     flow_def = definition.model_copy(update={"holdout_percent": 0})
     services.save_version(None, flow, flow_def.dump())
     services.set_status(None, flow, "live")
+    seed.install()  # the shipped templates (a transactional test may have flushed them)
     SenderFactory.create(is_default=True)
     account = AccountFactory.create(tier="high")
     # No address: the programme email is skipped, so "opened within 2 days?" is "no" at once.

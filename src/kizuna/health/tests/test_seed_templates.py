@@ -65,7 +65,7 @@ def test_every_template_definition_is_valid_with_the_signals_of_the_seed() -> No
         assert "usage.login_rate" in metrics
         assert "touchpoint.last_rating" in metrics
         assert sum(group.weight for group in parsed.groups) == 100
-        assert "Email click rate is not included" in template.description
+        assert "Email click rate can be added" in template.description
 
 
 def test_the_stages_weigh_different_signals() -> None:
