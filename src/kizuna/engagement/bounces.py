@@ -156,8 +156,10 @@ def process(raw: bytes, *, now: datetime.datetime | None = None) -> str:
 
 def poll_imap(url: str | None = None) -> PollReport:
     """Read the unseen messages of the bounce mailbox (settings.ENGAGEMENT_BOUNCE_IMAP_URL,
-    e.g. imaps://bounces:secret@mail.example.jp:993/INBOX), apply each notification, and mark
-    them seen."""
+    e.g. imaps://bounces:secret@mail.example.jp:993/INBOX, user and password URL-escaped),
+    apply each notification, and mark every message read seen, notifications or not, so the
+    next poll skips it. A message that fails to process stays unseen. A refused login or a
+    missing mailbox raises imaplib.IMAP4.error."""
     url = url if url is not None else settings.ENGAGEMENT_BOUNCE_IMAP_URL
     report = PollReport()
     if not url:
@@ -174,11 +176,17 @@ def poll_imap(url: str | None = None) -> PollReport:
         client = imaplib.IMAP4(host, parts.port or 143, timeout=30)
     try:
         client.login(unquote(parts.username or ""), unquote(parts.password or ""))
-        client.select(mailbox)
-        _typ, data = client.search(None, "UNSEEN")
+        typ, data = client.select(_quoted(mailbox))
+        if typ != "OK":
+            answer = b" ".join(item for item in data if isinstance(item, bytes)).decode(
+                errors="replace"
+            )
+            raise imaplib.IMAP4.error(f"cannot open the bounce mailbox {mailbox!r}: {answer}")
+        # UIDs, not sequence numbers: another client expunging meanwhile renumbers the latter.
+        _typ, data = client.uid("SEARCH", "UNSEEN")
         for found in (data[0] or b"").split():
-            number = found.decode()
-            _typ, fetched = client.fetch(number, "(BODY.PEEK[])")
+            uid = found.decode()
+            _typ, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next(
                 (item[1] for item in fetched if isinstance(item, tuple) and len(item) > 1), b""
             )
@@ -187,7 +195,7 @@ def poll_imap(url: str | None = None) -> PollReport:
                 outcome = process(bytes(raw))
             except Exception as exc:
                 # One odd message must not stop the others; it stays unseen for a look.
-                logger.exception("Could not process bounce message %s", number)
+                logger.exception("Could not process bounce message UID %s", uid)
                 report.errors.append(str(exc))
                 continue
             if outcome == "bounced":
@@ -196,8 +204,14 @@ def poll_imap(url: str | None = None) -> PollReport:
                 report.soft += 1
             elif outcome == "unmatched":
                 report.unmatched += 1
-            client.store(number, "+FLAGS", "\\Seen")
+            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
     return report
+
+
+def _quoted(mailbox: str) -> str:
+    # imaplib sends arguments as they are: a name with a space or quote must be quoted.
+    escaped = mailbox.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
