@@ -18,8 +18,9 @@ seeded (their email steps need a sender); `seed` after.
 from __future__ import annotations
 
 import datetime
-import logging
+import os
 import random
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -177,15 +178,29 @@ def seed_history(say: Say, rng: random.Random | None = None) -> None:
     rng = rng or random.Random(20261122)
     if Campaign.objects.exists():
         return
-    # One line per SMTP command is more than a demo build should print.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    if mailbox.start_catcher() is None:
-        say("The demo mail catcher could not start: no campaign history.")
-        return
+    # A port of its own for the build, so a Kizuna already serving on this machine (with
+    # its catcher on the usual port) does not stop the demo from being built.
+    configured = os.environ.get("KIZUNA_DEMO_SMTP_PORT")
+    os.environ["KIZUNA_DEMO_SMTP_PORT"] = str(_free_port())
     try:
-        _history(say, rng)
+        if mailbox.start_catcher() is None:
+            say("The demo mail catcher could not start: no campaign history.")
+            return
+        try:
+            _history(say, rng)
+        finally:
+            mailbox.stop_catcher()
     finally:
-        mailbox.stop_catcher()
+        if configured is None:
+            os.environ.pop("KIZUNA_DEMO_SMTP_PORT", None)
+        else:
+            os.environ["KIZUNA_DEMO_SMTP_PORT"] = configured
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _history(say: Say, rng: random.Random) -> None:

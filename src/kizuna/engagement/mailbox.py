@@ -62,6 +62,8 @@ def start_catcher() -> tuple[str, int] | None:
     global _controller
     with _lock:
         wanted = port()
+        # aiosmtpd logs every SMTP command at INFO: too much for a demo's console.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         if _controller is None:
             controller = Controller(
                 _Store(maildir_path()), hostname=HOST, port=wanted, ready_timeout=10
