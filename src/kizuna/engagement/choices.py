@@ -26,6 +26,14 @@ class ContentType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class MessageSource(models.TextChoices):
+    """What decided to send an email."""
+
+    CAMPAIGN = "campaign", _("Campaign")
+    FLOW = "flow", _("Success flow")
+    TEST = "test", _("Test send")
+
+
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", pgettext_lazy("email status", "Queued")
     SENDING = "sending", pgettext_lazy("email status", "Sending")

@@ -31,6 +31,7 @@ from kizuna.engagement.choices import (
     InAppEventKind,
     InAppKind,
     InAppStatus,
+    MessageSource,
     MessageStatus,
     RecipientPhase,
     SuppressionReason,
@@ -414,7 +415,7 @@ class EmailMessage(models.Model):
     content_hash = models.CharField(max_length=64, db_index=True)
     team = models.CharField(_("team"), max_length=100, blank=True)
     # Where it came from: a campaign, a flow step, a test send.
-    source = models.CharField(_("source"), max_length=16)
+    source = models.CharField(_("source"), max_length=16, choices=MessageSource.choices)
     # Idempotency: a retried flow step or campaign batch finds its message by this key.
     source_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     campaign = models.ForeignKey(

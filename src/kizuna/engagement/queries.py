@@ -9,7 +9,7 @@ Everything is one GROUP BY per table over the window, whatever the number of acc
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,11 +59,22 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Table:
+    rows: list[Row]
+    content_types: list[tuple[str, str]]  # those that occur, in the choices' order
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+
+@dataclass(frozen=True)
 class Preferences:
     days: int
-    content_types: list[tuple[str, str]]  # those that occur, in the choices' order
-    email: list[Row]
-    inapp: list[Row]
+    email: Table
+    inapp: Table
 
 
 def _start(days: int) -> datetime.datetime:
@@ -111,7 +122,11 @@ def preferences(days: int = 90) -> Preferences:
         "delivered": Count("pk"),
         "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
     }
-    in_segments = {"account__segment_memberships__exited_at__isnull": True}
+    # Current memberships only; accounts in no segment appear under "all" and their tier.
+    in_segments = {
+        "account__segment_memberships__exited_at__isnull": True,
+        "account__segment_memberships__segment__isnull": False,
+    }
     email = _rows(
         list(emails.values("content_type").annotate(**email_figures).order_by()),
         list(emails.values("account__tier", "content_type").annotate(**email_figures).order_by()),
@@ -144,12 +159,11 @@ def preferences(days: int = 90) -> Preferences:
         "shown",
         "responded",
     )
-    seen = {kind for row in email + inapp for kind in row.cells}
-    return Preferences(
-        days=days,
-        content_types=[
-            (value, str(label)) for value, label in ContentType.choices if value in seen
-        ],
-        email=email,
-        inapp=inapp,
+    return Preferences(days=days, email=_table(email), inapp=_table(inapp))
+
+
+def _table(rows: list[Row]) -> Table:
+    seen = {kind for row in rows for kind in row.cells}
+    return Table(
+        rows, [(value, str(label)) for value, label in ContentType.choices if value in seen]
     )

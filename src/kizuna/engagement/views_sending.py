@@ -16,7 +16,7 @@ from kizuna.core import audit
 from kizuna.core.models import User
 from kizuna.core.permissions import configure_required
 from kizuna.engagement import cap, mailbox, smtp
-from kizuna.engagement.choices import HoldReason, MessageStatus
+from kizuna.engagement.choices import HoldReason, MessageSource, MessageStatus
 from kizuna.engagement.forms_sending import SendingSettingsForm
 from kizuna.engagement.models import EmailMessage, EngagementSettings
 
@@ -72,7 +72,8 @@ def cap_log(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("source", "")
     held = EmailMessage.objects.filter(status__in=[MessageStatus.HELD, MessageStatus.SKIPPED])
     teams = sorted(t for t in held.values_list("team", flat=True).distinct().order_by() if t)
-    sources = sorted(s for s in held.values_list("source", flat=True).distinct().order_by() if s)
+    present = set(held.values_list("source", flat=True).distinct().order_by())
+    sources = [(value, label) for value, label in MessageSource.choices if value in present]
     if reason in HoldReason.values:
         held = held.filter(reason=reason)
     else:

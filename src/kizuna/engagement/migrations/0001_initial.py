@@ -899,7 +899,18 @@ class Migration(migrations.Migration):
                 ("subject", models.CharField(blank=True, max_length=500, verbose_name="subject")),
                 ("content_hash", models.CharField(db_index=True, max_length=64)),
                 ("team", models.CharField(blank=True, max_length=100, verbose_name="team")),
-                ("source", models.CharField(max_length=16, verbose_name="source")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("campaign", "Campaign"),
+                            ("flow", "Success flow"),
+                            ("test", "Test send"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
                 (
                     "source_key",
                     models.CharField(blank=True, max_length=200, null=True, unique=True),

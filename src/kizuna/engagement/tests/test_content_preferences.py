@@ -59,4 +59,11 @@ def test_the_page_shows_the_preference(csm_client, history) -> None:
     response = csm_client.get("/tech-touch/content/")
     assert response.status_code == 200
     assert "email-preferences" in response.text
-    assert response.context["prefs"].email[0].key == "all"
+    assert response.context["prefs"].email.rows[0].key == "all"
+
+
+def test_accounts_in_no_segment_make_no_row_of_their_own() -> None:
+    contact = ContactFactory.create(account=AccountFactory.create(tier="tech"))
+    sent_email(contact, template=EmailTemplateFactory.create(content_type="video"))
+    keys = [row.key for row in queries.preferences(90).email]
+    assert keys == ["all", "tier:tech"]
