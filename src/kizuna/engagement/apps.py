@@ -31,7 +31,7 @@ class EngagementConfig(AppConfig):
         register(
             "main",
             "engagement-insights",
-            _("What segments prefer"),
+            _("Content preferences"),
             "engagement:content_preferences",
             order=39,
         )
