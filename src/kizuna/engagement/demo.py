@@ -22,6 +22,7 @@ import os
 import random
 import socket
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db.models import Q
@@ -277,31 +278,23 @@ def _history(say: Say, rng: random.Random) -> None:
     campaigns.queue_phase(ab.pk, RecipientPhase.REST, now=decided)
     _deliver(rng, decided)
 
-    launched = now - datetime.timedelta(days=9)
-    feature = campaigns.create_campaign(
-        None,
+    send = partial(_send, rng)
+    send(
         campaigns.CampaignSpec(
             name="新機能紹介:自動月次レポート(動画)", template=video, segment=everyone, team="CS"
         ),
+        now - datetime.timedelta(days=9),
     )
-    campaigns.start(feature, None, now=launched)
-    campaigns.queue_phase(feature.pk, RecipientPhase.ALL, now=launched)
-    _deliver(rng, launched)
 
     # Marketing's copy two days later: the same content and the cap hold it back.
-    copy_at = now - datetime.timedelta(days=7)
-    duplicate = campaigns.create_campaign(
-        None,
+    send(
         campaigns.CampaignSpec(
             name="12月ウェビナー集客", template=marketing_copy, segment=tech, team="マーケティング"
         ),
+        now - datetime.timedelta(days=7),
     )
-    campaigns.start(duplicate, None, now=copy_at)
-    campaigns.queue_phase(duplicate.pk, RecipientPhase.ALL, now=copy_at)
-    _deliver(rng, copy_at)
 
     # The big accounts get their own invitation: a case-study seminar.
-    seminar_at = now - datetime.timedelta(days=5)
     seminar = templates_service.create_template(
         None,
         key="case-study-seminar",
@@ -315,15 +308,12 @@ def _history(say: Say, rng: random.Random) -> None:
         "ハイタッチ・ロータッチ(配信対象)",
         [pk for pk, tier in active if tier != Tier.TECH_TOUCH][::2],
     )
-    invitation = campaigns.create_campaign(
-        None,
+    send(
         campaigns.CampaignSpec(
             name="導入事例セミナーのご案内", template=seminar, segment=served, team="CS"
         ),
+        now - datetime.timedelta(days=5),
     )
-    campaigns.start(invitation, None, now=seminar_at)
-    campaigns.queue_phase(invitation.pk, RecipientPhase.ALL, now=seminar_at)
-    _deliver(rng, seminar_at)
     campaigns.finish_sent(now=now)
     _inapp_history(rng, now)
 
@@ -339,6 +329,15 @@ def _history(say: Say, rng: random.Random) -> None:
         f"{EmailMessage.objects.filter(status=MessageStatus.SENT).count()} emails sent, "
         f"{EmailMessage.objects.filter(status=MessageStatus.HELD).count()} held back."
     )
+
+
+def _send(rng: random.Random, spec: campaigns.CampaignSpec, at: datetime.datetime) -> Campaign:
+    """A campaign without a test, started, sent and opened as of `at`."""
+    campaign = campaigns.create_campaign(None, spec)
+    campaigns.start(campaign, None, now=at)
+    campaigns.queue_phase(campaign.pk, RecipientPhase.ALL, now=at)
+    _deliver(rng, at)
+    return campaign
 
 
 def _static_segment(name: str, account_ids: Any) -> Segment:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kizuna.engagement import sending
+from kizuna.engagement import inapp, sending
 from kizuna.engagement.tests.smtp_sink import SmtpSink
 
 
@@ -30,3 +30,19 @@ def _fresh_send_schedule() -> Iterator[None]:
     sending.schedule_send.reset()
     yield
     sending.schedule_send.reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_inapp_cache() -> Iterator[None]:
+    # The live in-app messages are cached per process; each test starts from the database.
+    inapp.forget_cached_messages()
+    yield
+    inapp.forget_cached_messages()
+
+
+@pytest.fixture
+def write_key() -> str:
+    """The write key of a tracking source, as the customer's app (and kizuna.js) uses it."""
+    from kizuna.usage import services
+
+    return services.create_source(None, "Web app").write_key

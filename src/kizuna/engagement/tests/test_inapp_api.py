@@ -12,22 +12,9 @@ from kizuna.customers.tests.factories import AccountFactory, ContactFactory
 from kizuna.engagement import inapp
 from kizuna.engagement.models import InAppEvent, InAppState
 from kizuna.engagement.tests.factories import InAppMessageFactory
-from kizuna.usage import services
 from kizuna.usage.models import Event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    inapp.forget_cached_messages()
-    yield
-    inapp.forget_cached_messages()
-
-
-@pytest.fixture
-def write_key() -> str:
-    return services.create_source(None, "Web app").write_key
 
 
 @pytest.fixture

@@ -16,28 +16,15 @@ from kizuna.core.models import Role
 from kizuna.core.tests.browser import login, new_page
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
-from kizuna.engagement import inapp
 from kizuna.engagement.choices import Frequency, InAppKind
 from kizuna.engagement.models import InAppEvent, InAppMessage
 from kizuna.engagement.tests.factories import InAppMessageFactory
-from kizuna.usage import rollups, services
+from kizuna.usage import rollups
 from kizuna.usage.models import Event
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DEADLINE_SECONDS = 15
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    inapp.forget_cached_messages()
-    yield
-    inapp.forget_cached_messages()
-
-
-@pytest.fixture
-def write_key() -> str:
-    return services.create_source(None, "Demo app").write_key
 
 
 @pytest.fixture

@@ -15,21 +15,8 @@ from kizuna.engagement.tests.factories import InAppMessageFactory
 from kizuna.engagement.tests.factories_inapp import rolled_up
 from kizuna.segments.models import SegmentMembership
 from kizuna.segments.tests.factories import SegmentFactory
-from kizuna.usage import services
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    inapp.forget_cached_messages()
-    yield
-    inapp.forget_cached_messages()
-
-
-@pytest.fixture
-def write_key() -> str:
-    return services.create_source(None, "Web app").write_key
 
 
 @pytest.fixture
