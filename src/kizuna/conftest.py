@@ -27,11 +27,19 @@ def _live_server_one_request_at_a_time() -> Iterator[None]:
         yield
         return
 
+    from kizuna.core.tests.browser import LIVE_SERVER_LOCK
+
     class SerialWSGIServer(WSGIServer):
         # The live server thread has already put the shared connection in place for itself,
         # and answers every request in that thread.
         def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            # Tests that read the database while the page talks to the server wait for the
+            # request to finish (core.tests.browser.wait_for_database).
+            with LIVE_SERVER_LOCK:
+                super().process_request(request, client_address)
 
     threaded = LiveServerThread.server_class
     LiveServerThread.server_class = SerialWSGIServer  # type: ignore[assignment]  # not threaded, on purpose

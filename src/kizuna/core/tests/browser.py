@@ -10,7 +10,8 @@ No browser is ever downloaded: Chromium comes from Debian (`./run test` installs
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,6 +32,12 @@ VIEWPORT: ViewportSize = {"width": 1366, "height": 900}
 LOCALES = {"ja": "ja-JP", "en": "en-US"}
 # The password every UserFactory user has.
 PASSWORD = "correct horse battery"
+
+# On SQLite the live server's thread and the test's thread share one in-memory database
+# connection (see the root conftest). The server holds this lock while it answers a
+# request; a test that reads the database while the page may still be talking to the
+# server takes it too, so the two never use the connection at the same time.
+LIVE_SERVER_LOCK = threading.RLock()
 
 
 @contextmanager
@@ -86,3 +93,19 @@ def translated(language: str, message: str) -> str:
 
     with translation.override(language):
         return translation.gettext(message)
+
+
+def wait_for_database(page: Page, check: Callable[[], bool], seconds: float = 15) -> None:
+    """Poll `check` (a database query) until it is true, between the server's requests.
+
+    For what the page makes the server write (an event the browser reports): a query that
+    ran while the server was in the middle of a request would share its connection."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with LIVE_SERVER_LOCK:
+            if check():
+                return
+        assert time.monotonic() < deadline, "timed out waiting for the database"
+        page.wait_for_timeout(100)

@@ -4,7 +4,6 @@ the Shadow DOM; and the in-app pages (create a banner, its preview)."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from urllib.parse import urlencode
 
@@ -13,7 +12,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from kizuna.core.models import Role
-from kizuna.core.tests.browser import login, new_page
+from kizuna.core.tests.browser import login, new_page, wait_for_database
 from kizuna.core.tests.factories import UserFactory
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
 from kizuna.engagement.choices import Frequency, InAppKind
@@ -46,10 +45,7 @@ def demo_url(live_server, write_key, contact, path: str = "usage:demo_app", **ex
 
 
 def wait_until(page: Page, check) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        page.wait_for_timeout(100)
+    wait_for_database(page, check, DEADLINE_SECONDS)
 
 
 def test_tour_on_the_second_sign_in(browser, live_server, write_key, contact) -> None:

@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.db import OperationalError
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, Route
 
-from kizuna.core.tests.browser import new_page
+from kizuna.core.tests.browser import LIVE_SERVER_LOCK, new_page
 from kizuna.customers.tests.factories import AccountFactory, ContactFactory
 from kizuna.usage import services
 from kizuna.usage.models import Event
@@ -73,16 +72,13 @@ def wait_for_events(
     Waiting through the page lets Playwright run its route and request handlers meanwhile."""
     deadline = time.monotonic() + DEADLINE_SECONDS
     while True:
-        try:
+        # Between the live server's requests: on SQLite it shares the test's connection.
+        with LIVE_SERVER_LOCK:
             events = list(
                 Event.objects.filter(user_id=contact.product_user_id, **filters).order_by(
                     "timestamp", "id"
                 )
             )
-        except OperationalError:
-            # SQLite's shared in-memory test database locks a table while the live server
-            # writes to it; read again on the next round.
-            events = []
         if until(events):
             return events
         if time.monotonic() > deadline:
