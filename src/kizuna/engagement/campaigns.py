@@ -41,11 +41,11 @@ from kizuna.engagement.campaign_queries import (  # noqa: F401  (the campaigns f
     results_by_segment,
 )
 from kizuna.engagement.choices import (
+    BLOCKS_TRANSACTIONAL,
     CampaignStatus,
     IfInconclusive,
     MessageStatus,
     RecipientPhase,
-    SuppressionReason,
     WinnerCriterion,
 )
 from kizuna.engagement.models import (
@@ -139,9 +139,7 @@ def audience(segment: Segment, category: MessageCategory | None = None) -> Audie
     if transactional:
         # Transactional mail still reaches unsubscribed addresses; only bounces and
         # complaints stop it.
-        suppressions = suppressions.filter(
-            reason__in=[SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT]
-        )
+        suppressions = suppressions.filter(reason__in=BLOCKS_TRANSACTIONAL)
     rows = audience_contacts(segment).annotate(
         address=Lower("email"), is_suppressed=Exists(suppressions)
     )

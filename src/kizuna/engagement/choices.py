@@ -89,6 +89,11 @@ class SuppressionReason(models.TextChoices):
     MANUAL = "manual", _("Added by hand")
 
 
+# Suppressions that stop transactional mail too (the address does not work, or its owner
+# complained); only these need a confirmation to be removed by hand.
+BLOCKS_TRANSACTIONAL = frozenset({SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT})
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("campaign status", "Draft")
     SCHEDULED = "scheduled", pgettext_lazy("campaign status", "Scheduled")

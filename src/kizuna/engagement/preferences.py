@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kizuna.core import audit
 from kizuna.engagement import tracking
-from kizuna.engagement.choices import CategoryKind, SuppressionReason
+from kizuna.engagement.choices import BLOCKS_TRANSACTIONAL, CategoryKind, SuppressionReason
 from kizuna.engagement.models import (
     EmailMessage,
     MessageCategory,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # Removing these by hand needs an explicit confirmation: mail to the address bounced or the
 # recipient reported it as spam, and sending again harms the sender's reputation.
-NEEDS_CONFIRMATION = frozenset({SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT})
+NEEDS_CONFIRMATION = BLOCKS_TRANSACTIONAL
 
 
 class AlreadySuppressed(ValidationError):

@@ -30,6 +30,7 @@ from kizuna.core.debounce import Debounced
 from kizuna.customers.models import Contact
 from kizuna.engagement import cap, smtp
 from kizuna.engagement.choices import (
+    BLOCKS_TRANSACTIONAL,
     EmailEventKind,
     HoldReason,
     MessageStatus,
@@ -59,8 +60,6 @@ FLUSH_EVERY = 50
 SMTP_CONNECTIONS = 4
 # Minutes to wait before attempt 2, 3, 4, …; the last value repeats.
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720, 1440)
-# Suppressions that stop transactional mail too: the address does not work or complained.
-BLOCKS_TRANSACTIONAL = (SuppressionReason.HARD_BOUNCE, SuppressionReason.COMPLAINT)
 
 
 class NoSender(ValueError):
